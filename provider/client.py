@@ -1,0 +1,357 @@
+"""``BasetenClient``: one safe, typed way to read chains from the Baseten management API.
+
+What a caller may rely on:
+
+* Inputs are checked before anything is sent (:mod:`provider.ids`); ids are percent-encoded
+  into single path segments, so no id can reach another path.
+* Only ``GET`` is ever sent. Redirects are not followed (the key goes to the base URL only).
+* One keep-alive ``requests.Session`` per client; the client is safe to share between threads.
+* 429 (honouring ``Retry-After`` and a ``retry_after`` body field), 500/502/503/504, dropped
+  connections and timeouts are retried with capped exponential backoff and jitter, bounded by
+  :attr:`RetryPolicy.max_attempts` and :attr:`RetryPolicy.max_elapsed`.
+* Every failure is a :class:`~provider.errors.BasetenError` subclass with the HTTP status and
+  Baseten's message. The API key appears in no message, ``repr``, log line or pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, NoReturn, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+
+from . import ids
+from ._version import __version__
+from .backoff import Backoff
+from .errors import (
+    AuthenticationError,
+    BasetenError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    ResponseFormatError,
+    ServerError,
+    TransportError,
+)
+from .models import Chain, ChainDeployment, ChainEnvironment
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"pulumi-baseten-chains/{__version__} python-requests/{requests.__version__}"
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries before it raises.
+
+    ``max_attempts`` counts requests (the first one included); ``max_elapsed`` bounds the
+    seconds from the first request to the decision to give up, waits included: a wait that
+    would cross it is not started. Server-advised waits are capped at ``max_retry_after``.
+    """
+
+    max_attempts: int = 5
+    max_elapsed: float = 60.0
+    backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.5, cap=8.0))
+    max_retry_after: float = 30.0
+
+
+class _ApiKeyAuth(requests.auth.AuthBase):
+    """Adds the Authorization header per request.
+
+    An ``auth`` object (rather than a session header) also stops ``requests`` from replacing
+    the header with credentials from ``~/.netrc``.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._header = f"Api-Key {key}"
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = self._header
+        return r
+
+    def __repr__(self) -> str:
+        return "<Api-Key auth (redacted)>"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("credentials cannot be pickled")
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth retrying; ``final`` builds the error to give up with."""
+
+    def __init__(self, final: Callable[[int], BasetenError], advised_wait: float | None) -> None:
+        self.final = final
+        self.advised_wait = advised_wait
+
+
+class BasetenClient:
+    """Reads chains, chain deployments and environments.
+
+    ``api_key`` defaults to ``$BASETEN_API_KEY``; ``base_url`` to ``$BASETEN_API_URL`` and then
+    ``https://api.baseten.co``. Both are checked here, before any connection is made.
+    ``timeout`` is ``(connect, read)`` seconds. ``sleep`` and ``clock`` are injectable so tests
+    can run retries in simulated time.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        retry: RetryPolicy | None = None,
+        pool_size: int = 16,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        key = ids.check_api_key(
+            api_key if api_key is not None else os.environ.get("BASETEN_API_KEY")
+        )
+        url = base_url if base_url is not None else os.environ.get("BASETEN_API_URL")
+        self.base_url = ids.check_base_url(url or ids.DEFAULT_BASE_URL)
+        for value in timeout:
+            ids.check_timeout(value, "timeout")
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._key = key
+        self._session = requests.Session()
+        self._session.auth = _ApiKeyAuth(key)
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        if ids.is_loopback_url(self.base_url):
+            # A proxy from the environment has no business seeing loopback traffic.
+            self._session.trust_env = False
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    # -- the calls ---------------------------------------------------------------------------
+
+    def get_chain_deployment(self, chain_id: str, chain_deployment_id: str) -> ChainDeployment:
+        """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``."""
+        c = ids.path_segment("chain_id", chain_id)
+        d = ids.path_segment("chain_deployment_id", chain_deployment_id)
+        return self._get_model(
+            f"/v1/chains/{c}/deployments/{d}",
+            ChainDeployment,
+            what=f"chain deployment {chain_deployment_id!r} of chain {chain_id!r}",
+        )
+
+    def get_chain(self, chain_id: str) -> Chain:
+        """``GET /v1/chains/{chain_id}``."""
+        c = ids.path_segment("chain_id", chain_id)
+        return self._get_model(f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}")
+
+    def list_chains(self) -> list[Chain]:
+        """``GET /v1/chains``: every chain the key can see."""
+        return self._get_model("/v1/chains", _ChainList, what="the chain list").chains
+
+    def find_chain(self, name: str) -> Chain:
+        """The chain called ``name`` (names are unique within a team); ``NotFoundError`` if none."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError("name", "must be a non-empty string")
+        for chain in self.list_chains():
+            if chain.name == name:
+                return chain
+        raise NotFoundError(
+            "no chain with that name in GET /v1/chains", what=f"chain named {name!r}"
+        )
+
+    def get_chain_environment(self, chain_id: str, env_name: str) -> ChainEnvironment:
+        """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
+        c = ids.path_segment("chain_id", chain_id)
+        e = ids.path_segment("environment", env_name)
+        return self._get_model(
+            f"/v1/chains/{c}/environments/{e}",
+            ChainEnvironment,
+            what=f"environment {env_name!r} of chain {chain_id!r}",
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections. The client must not be used afterwards."""
+        self._session.close()
+
+    def __enter__(self) -> BasetenClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BasetenClient(base_url={self.base_url!r}, api_key=<redacted>)"
+
+    def __reduce__(self) -> NoReturn:
+        # A pickled client would carry the key into Pulumi state; refuse loudly instead.
+        raise TypeError("BasetenClient holds credentials and cannot be pickled")
+
+    # -- the machinery -----------------------------------------------------------------------
+
+    def _get_model(self, path: str, model: type[_M], *, what: str) -> _M:
+        body = self._get(path, what=what)
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            raise _format_error(exc, self._redact) from None
+
+    def _get(self, path: str, *, what: str) -> bytes:
+        """GET ``path`` with retries; the raw body of a 200."""
+        policy = self._retry
+        deadline = self._clock() + policy.max_elapsed
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(path, what)
+            except _Retry as retry:
+                wait = retry.advised_wait
+                if wait is None:
+                    wait = policy.backoff.delay(attempt - 1)
+                wait = min(max(wait, 0.0), policy.max_retry_after)
+                if attempt >= policy.max_attempts or self._clock() + wait > deadline:
+                    raise retry.final(attempt) from None
+                log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
+                self._sleep(wait)
+
+    def _attempt(self, path: str, what: str) -> bytes:
+        try:
+            resp = self._session.get(
+                self.base_url + path, timeout=self._timeout, allow_redirects=False
+            )
+        except requests.exceptions.RequestException as exc:
+            message = _describe_transport(exc)
+            raise _Retry(lambda n: TransportError(message, attempts=n), None) from None
+        status = resp.status_code
+        if status == 200:
+            _check_json_content_type(resp)
+            return resp.content
+        message = self._redact(_server_message(resp))
+        if status in (401, 403):
+            raise AuthenticationError(message, status=status)
+        if status == 404:
+            raise NotFoundError(message, what=what)
+        if status == 429:
+            advice = _retry_after(resp)
+            raise _Retry(
+                lambda n: RateLimitedError(message, retry_after=advice, attempts=n), advice
+            )
+        if status in RETRYABLE_STATUSES:
+            raise _Retry(lambda n: ServerError(message, status=status, attempts=n), None)
+        if status >= 500:
+            raise ServerError(message, status=status, attempts=1)
+        raise RequestRejectedError(message, status=status)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "<redacted>") if self._key in text else text
+
+
+class _ChainList(BaseModel):
+    chains: list[Chain]
+
+
+def _check_json_content_type(resp: requests.Response) -> None:
+    content_type = resp.headers.get("Content-Type", "")
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime and mime != "application/json" and not mime.endswith("+json"):
+        raise ResponseFormatError(f"expected a JSON body, got Content-Type {mime!r}")
+
+
+def _format_error(exc: ValidationError, redact: Callable[[str], str]) -> ResponseFormatError:
+    """Name the first offending field; call malformed JSON what it is."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    if first["type"] == "json_invalid":
+        detail = str(first.get("ctx", {}).get("error", first["msg"]))
+        if "EOF" in detail or "eof" in detail:
+            return ResponseFormatError(f"the response body is truncated JSON ({detail})")
+        return ResponseFormatError(f"the response body is not valid JSON ({detail})")
+    loc = _field_path(first["loc"])
+    if not loc:
+        return ResponseFormatError(f"the response body has the wrong shape: {first['msg']}")
+    return ResponseFormatError(
+        redact(f"the response does not match the schema at field {loc!r}: {first['msg']}"),
+        field=loc,
+    )
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("DeploymentStatus", "str") or "[" in part:
+            continue  # union branch labels, not fields
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def _server_message(resp: requests.Response) -> str:
+    """Baseten's message for an error response, whatever shape the body has."""
+    text = resp.text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+    plain = _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+    reason = resp.reason or "no reason given"
+    return f"{reason}: {plain[:200]}" if plain else reason
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    """Seconds the server asked us to wait: ``Retry-After`` header, else ``retry_after`` field."""
+    header = resp.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(header)
+                return max(0.0, when.timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    try:
+        body: Any = json.loads(resp.content)
+        value = body.get("retry_after") if isinstance(body, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return max(0.0, float(value))
+    except ValueError:
+        pass
+    return None
+
+
+def _describe_transport(exc: requests.exceptions.RequestException) -> str:
+    """A short cause for a failure below HTTP (the full urllib3 chain is noise)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timed out connecting to the Baseten API"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "timed out waiting for the Baseten API to answer"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection dropped in the middle of the response (truncated body)"
+    root: BaseException = exc
+    while root.__cause__ is not None or root.__context__ is not None:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, ConnectionRefusedError):
+        return "connection refused by the Baseten API host"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"the connection failed ({type(root).__name__})"
+    return f"the request failed ({type(exc).__name__})"

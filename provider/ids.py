@@ -1,0 +1,143 @@
+"""Validation of everything a caller hands us before a request is built.
+
+Ids become URL path segments, the API key becomes a header and the base URL decides where the
+key is sent, so each is checked here, with an :class:`~provider.errors.InvalidInputError` that
+names the field. Nothing in this module does I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
+
+from .errors import InvalidInputError
+from .models import KNOWN_STATUSES
+
+MAX_ID_LENGTH = 128
+"""Baseten ids are short (8 characters today); anything longer than this is a mistake."""
+
+DEFAULT_BASE_URL = "https://api.baseten.co"
+
+# Characters that would change which URL the id lands on, or that have no business in an id.
+_FORBIDDEN_ID_CHARS = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
+_KEY_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def check_id(field: str, value: object) -> str:
+    """Return ``value`` if it is a usable id, else raise naming ``field``.
+
+    A usable id is a non-empty string of at most :data:`MAX_ID_LENGTH` characters with no
+    whitespace, control characters, ``/``, ``\\``, ``?``, ``#``, ``%`` or ``..``.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError(field, "must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInputError(field, f"is {len(value)} characters long (at most {MAX_ID_LENGTH})")
+    bad = _FORBIDDEN_ID_CHARS.search(value)
+    if bad:
+        raise InvalidInputError(field, f"contains {bad.group()!r}, which is not allowed in an id")
+    if ".." in value or value == ".":
+        raise InvalidInputError(field, "must not contain '..' or be '.'")
+    return value
+
+
+def path_segment(field: str, value: object) -> str:
+    """Validate an id and percent-encode it so it is exactly one URL path segment."""
+    return quote(check_id(field, value), safe="")
+
+
+def check_api_key(value: object) -> str:
+    """Return the key if it can be sent in a header; never include it in the error."""
+    if value is None or value == "":
+        raise InvalidInputError(
+            "api_key",
+            "no API key: set BASETEN_API_KEY or the Pulumi config baseten:apiKey (as a secret)",
+        )
+    if not isinstance(value, str):
+        raise InvalidInputError("api_key", f"must be a string, got {type(value).__name__}")
+    if _KEY_FORBIDDEN.search(value):
+        raise InvalidInputError(
+            "api_key", "contains whitespace or control characters (a pasted newline?)"
+        )
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url`` points at this machine (the only place plain http is allowed)."""
+    host = urlsplit(url).hostname
+    return host is not None and _is_loopback(host)
+
+
+def check_base_url(value: object) -> str:
+    """Return the base URL without a trailing slash, or raise naming ``base_url``.
+
+    Refused: anything but http(s); plain http to a host that is not loopback (the key would
+    cross the network in clear); credentials, query or fragment in the URL.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("base_url", "must be a non-empty URL string")
+    if _KEY_FORBIDDEN.search(value):
+        raise InvalidInputError("base_url", "contains whitespace or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http"):
+        raise InvalidInputError("base_url", f"scheme must be https, got {parts.scheme or 'none'!r}")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInputError(
+            "base_url", "must not carry credentials; pass the API key separately"
+        )
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise InvalidInputError("base_url", f"has an invalid port ({exc})") from None
+    if not host:
+        raise InvalidInputError("base_url", "has no host")
+    if parts.query or parts.fragment:
+        raise InvalidInputError("base_url", "must not have a query or fragment")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise InvalidInputError(
+            "base_url",
+            f"plain http is only allowed for loopback hosts, not {host!r}; use https",
+        )
+    return value.rstrip("/")
+
+
+def check_wait_for(value: Iterable[object] | None) -> frozenset[str]:
+    """Validate the statuses counted as ready. ``None`` or empty means 'do not wait'."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        raise InvalidInputError("wait_for", "must be a list of statuses, not a single string")
+    statuses: set[str] = set()
+    for item in value:
+        if not isinstance(item, str) or item not in KNOWN_STATUSES:
+            raise InvalidInputError(
+                "wait_for",
+                f"{item!r} is not a known deployment status; known: "
+                + ", ".join(sorted(KNOWN_STATUSES)),
+            )
+        statuses.add(item)
+    return frozenset(statuses)
+
+
+def check_timeout(value: object, field: str = "timeout_seconds") -> float:
+    """A positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(field, f"must be a number of seconds, got {type(value).__name__}")
+    if not value > 0 or value == float("inf"):
+        raise InvalidInputError(field, f"must be a positive, finite number of seconds, got {value}")
+    return float(value)
