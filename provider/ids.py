@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidInputError
@@ -116,12 +115,14 @@ def check_base_url(value: object) -> str:
     return value.rstrip("/")
 
 
-def check_wait_for(value: Iterable[object] | None) -> frozenset[str]:
+def check_wait_for(value: object) -> frozenset[str]:
     """Validate the statuses counted as ready. ``None`` or empty means 'do not wait'."""
     if value is None:
         return frozenset()
-    if isinstance(value, str):
-        raise InvalidInputError("wait_for", "must be a list of statuses, not a single string")
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise InvalidInputError(
+            "wait_for", f"must be a list of statuses, got {type(value).__name__}"
+        )
     statuses: set[str] = set()
     for item in value:
         if not isinstance(item, str) or item not in KNOWN_STATUSES:

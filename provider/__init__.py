@@ -1,0 +1,104 @@
+"""Baseten chain deployments for Pulumi programs, pipelines and scripts.
+
+Read in the order the data flows:
+
+* :mod:`provider.ids` - inputs validated (ids, key, base URL, wait settings);
+* :mod:`provider.client` - one GET, retried within bounds (errors in :mod:`provider.errors`);
+* :mod:`provider.models` - the typed response;
+* :mod:`provider.status` and :mod:`provider.waiting` - what a status means, and the gate;
+* :mod:`provider.lookup` - one lookup, shared by everything below;
+* :mod:`provider.resource` and :mod:`provider.functions` - the Pulumi resource and functions;
+* :mod:`provider.cli` - the command line; :mod:`provider.emulator` - a local Baseten API;
+  :mod:`provider.testing` - run Pulumi programs without the CLI.
+
+Importing this package has no side effects. The Pulumi-facing names are loaded lazily, so the
+client and the CLI do not pay for importing ``pulumi``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .client import BasetenClient, RetryPolicy
+from .errors import (
+    AuthenticationError,
+    BasetenError,
+    DeploymentFailedError,
+    DeploymentNotReadyError,
+    DeploymentTimeoutError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    ResponseFormatError,
+    ServerError,
+    TransportError,
+)
+from .models import (
+    AutoscalingSettings,
+    Chain,
+    ChainEnvironment,
+    Chainlet,
+    DeploymentStatus,
+    is_known_status,
+)
+from .models import ChainDeployment as ChainDeploymentModel
+
+if TYPE_CHECKING:
+    from .endpoint_file import ChainEndpointFile
+    from .functions import (
+        GetChainDeploymentResult,
+        get_chain_deployment,
+        get_chain_deployment_output,
+    )
+    from .resource import ChainDeployment, ChainDeploymentArgs
+
+_LAZY = {
+    "ChainDeployment": "resource",
+    "ChainDeploymentArgs": "resource",
+    "ChainEndpointFile": "endpoint_file",
+    "GetChainDeploymentResult": "functions",
+    "get_chain_deployment": "functions",
+    "get_chain_deployment_output": "functions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'provider' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+__all__ = [
+    "AuthenticationError",
+    "AutoscalingSettings",
+    "BasetenClient",
+    "BasetenError",
+    "Chain",
+    "ChainDeployment",
+    "ChainDeploymentArgs",
+    "ChainDeploymentModel",
+    "ChainEndpointFile",
+    "ChainEnvironment",
+    "Chainlet",
+    "DeploymentFailedError",
+    "DeploymentNotReadyError",
+    "DeploymentStatus",
+    "DeploymentTimeoutError",
+    "GetChainDeploymentResult",
+    "InvalidInputError",
+    "NotFoundError",
+    "RateLimitedError",
+    "RequestRejectedError",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "__version__",
+    "get_chain_deployment",
+    "get_chain_deployment_output",
+    "is_known_status",
+]

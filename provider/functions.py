@@ -1,0 +1,134 @@
+"""The data-source form, shaped like the functions of generated Pulumi SDKs.
+
+* :func:`get_chain_deployment` takes plain values and returns a
+  :class:`GetChainDeploymentResult` of plain values (blocking I/O).
+* :func:`get_chain_deployment_output` takes Inputs and returns an ``Output`` of that result.
+  Its I/O runs on a bounded thread pool (:data:`MAX_IN_FLIGHT` requests at once), so many lookups
+  in one program proceed together instead of one after another on the event loop. With an
+  unknown input (preview) it sends nothing and its result is unknown. Its result is secret only
+  if an input was.
+
+Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack config
+``baseten:apiKey`` / ``baseten:apiUrl`` of the running program, then ``BASETEN_API_KEY`` /
+``BASETEN_API_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from . import connection, models
+from .lookup import DeploymentQuery, deployment_outputs
+from .waiting import DEFAULT_TIMEOUT_SECONDS
+
+MAX_IN_FLIGHT = 16
+"""Lookups in flight at once. Baseten allows 100 requests/s per key; at a typical 150 ms per
+request, 16 in flight stay under it, and a burst over it is retried on 429 anyway."""
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GetChainDeploymentResult:
+    """A chain deployment as plain values. ``deployment`` is the full typed model."""
+
+    chain_id: str
+    chain_deployment_id: str
+    environment: str | None
+    status: str
+    created_at: str
+    ready: bool
+    chainlets: list[dict[str, Any]]
+    chainlets_by_name: dict[str, dict[str, Any]]
+    instance_types: dict[str, str]
+    deployment: models.ChainDeployment
+
+
+def _credentials(api_key: str | None, api_url: str | None) -> tuple[str | None, str | None]:
+    config = pulumi.Config("baseten")
+    return (
+        api_key if api_key is not None else config.get("apiKey"),
+        api_url if api_url is not None else config.get("apiUrl"),
+    )
+
+
+def get_chain_deployment(
+    chain_id: str,
+    chain_deployment_id: str | None = None,
+    environment: str | None = None,
+    wait_for: Sequence[str] | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    *,
+    api_key: str | None = None,
+    api_url: str | None = None,
+) -> GetChainDeploymentResult:
+    """Look a chain deployment up by id, or by ``environment`` (its current deployment).
+
+    ``wait_for`` (default: none) lists statuses to wait for, as on the resource.
+    Raises :class:`~provider.errors.InvalidInputError` before any request on bad input,
+    :class:`~provider.errors.BasetenError` on API failures and
+    :class:`~provider.errors.DeploymentNotReadyError` when the gate does not open.
+    """
+    query = DeploymentQuery.parse(
+        chain_id, chain_deployment_id, environment, wait_for, timeout_seconds
+    )
+    client = connection.shared_client(*_credentials(api_key, api_url))
+    deployment = query.resolve(client)
+    outputs = deployment_outputs(query, deployment)
+    return GetChainDeploymentResult(
+        chain_id=outputs["chain_id"],
+        chain_deployment_id=outputs["chain_deployment_id"],
+        environment=outputs["environment"],
+        status=outputs["status"],
+        created_at=outputs["created_at"],
+        ready=outputs["ready"],
+        chainlets=outputs["chainlets"],
+        chainlets_by_name=outputs["chainlets_by_name"],
+        instance_types=outputs["instance_types"],
+        deployment=deployment,
+    )
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor  # noqa: PLW0603 - one pool per process, made on first use
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="baseten-lookup")
+        return _executor
+
+
+def get_chain_deployment_output(
+    chain_id: pulumi.Input[str],
+    chain_deployment_id: pulumi.Input[str | None] = None,
+    environment: pulumi.Input[str | None] = None,
+    wait_for: pulumi.Input[Sequence[pulumi.Input[str]] | None] = None,
+    timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
+    *,
+    api_key: str | None = None,
+    api_url: str | None = None,
+) -> pulumi.Output[GetChainDeploymentResult]:
+    """:func:`get_chain_deployment` over Inputs, returning an ``Output`` of the result."""
+    # Read config here, on the program's thread: the pool's threads do not see its context.
+    key, url = _credentials(api_key, api_url)
+
+    async def lookup(args: dict[str, Any]) -> GetChainDeploymentResult:
+        def call() -> GetChainDeploymentResult:
+            return get_chain_deployment(**args, api_key=key, api_url=url)
+
+        return await asyncio.get_running_loop().run_in_executor(_pool(), call)
+
+    return pulumi.Output.all(
+        chain_id=chain_id,
+        chain_deployment_id=chain_deployment_id,
+        environment=environment,
+        wait_for=wait_for,
+        timeout_seconds=timeout_seconds,
+    ).apply(lookup)

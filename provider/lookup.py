@@ -1,0 +1,169 @@
+"""One lookup of a chain deployment, shared by the resource, the functions and the CLI.
+
+The data's path: :meth:`DeploymentQuery.parse` validates the caller's ids and settings (no
+I/O); :meth:`DeploymentQuery.fetch` makes exactly one GET (the deployment by id, or the
+environment, whose current deployment comes embedded); :meth:`DeploymentQuery.resolve` adds the
+readiness gate; :func:`deployment_outputs` turns the typed model into the flat, JSON-ready
+values Pulumi stores as outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import ids
+from .client import BasetenClient
+from .errors import InvalidInputError, NotFoundError
+from .models import ChainDeployment
+from .status import DEFAULT_READY, Verdict, assess
+from .waiting import DEFAULT_TIMEOUT_SECONDS, wait_until_ready
+
+LOOKUP_BY_ID = "chain_deployment_id"
+LOOKUP_BY_ENVIRONMENT = "environment"
+
+
+@dataclass(frozen=True)
+class DeploymentQuery:
+    """A validated request for one chain deployment, and how long to wait for it."""
+
+    chain_id: str
+    chain_deployment_id: str | None
+    environment: str | None
+    wait_for: frozenset[str]
+    timeout_seconds: float
+
+    @classmethod
+    def parse(
+        cls,
+        chain_id: object,
+        chain_deployment_id: object = None,
+        environment: object = None,
+        wait_for: object = None,
+        timeout_seconds: object = DEFAULT_TIMEOUT_SECONDS,
+    ) -> DeploymentQuery:
+        """Validate everything; raise :class:`InvalidInputError` naming the first bad field."""
+        chain = ids.check_id("chain_id", chain_id)
+        if chain_deployment_id is not None and environment is not None:
+            raise InvalidInputError(
+                "environment", "give either chain_deployment_id or environment, not both"
+            )
+        if chain_deployment_id is None and environment is None:
+            raise InvalidInputError(
+                "chain_deployment_id", "one of chain_deployment_id or environment is required"
+            )
+        deployment = (
+            ids.check_id("chain_deployment_id", chain_deployment_id)
+            if chain_deployment_id is not None
+            else None
+        )
+        env = ids.check_id("environment", environment) if environment is not None else None
+        return cls(
+            chain_id=chain,
+            chain_deployment_id=deployment,
+            environment=env,
+            wait_for=ids.check_wait_for(wait_for),
+            timeout_seconds=ids.check_timeout(timeout_seconds),
+        )
+
+    @property
+    def lookup_by(self) -> str:
+        return LOOKUP_BY_ID if self.chain_deployment_id is not None else LOOKUP_BY_ENVIRONMENT
+
+    def describe(self) -> str:
+        if self.chain_deployment_id is not None:
+            return f"deployment {self.chain_deployment_id} of chain {self.chain_id}"
+        return f"the current deployment of environment {self.environment} of chain {self.chain_id}"
+
+    def fetch(self, client: BasetenClient) -> ChainDeployment:
+        """Exactly one GET: the deployment by id, or the environment's current deployment."""
+        if self.chain_deployment_id is not None:
+            return client.get_chain_deployment(self.chain_id, self.chain_deployment_id)
+        assert self.environment is not None
+        env = client.get_chain_environment(self.chain_id, self.environment)
+        if env.current_deployment is None:
+            raise NotFoundError(
+                "the environment has no current deployment (nothing was promoted to it yet)",
+                what=f"a current deployment of environment {self.environment!r} "
+                f"of chain {self.chain_id!r}",
+            )
+        return env.current_deployment
+
+    def resolve(
+        self,
+        client: BasetenClient,
+        *,
+        on_progress: Callable[[str], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> ChainDeployment:
+        """Fetch, then wait until ready if ``wait_for`` is not empty."""
+        if not self.wait_for:
+            return self.fetch(client)
+        options: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "on_progress": on_progress,
+                "on_warning": on_warning,
+                "clock": clock,
+                "sleep": sleep,
+            }.items()
+            if v is not None
+        }
+        return wait_until_ready(
+            lambda: self.fetch(client), self.wait_for, self.timeout_seconds, **options
+        )
+
+    def is_ready(self, deployment: ChainDeployment) -> bool:
+        """Whether ``deployment`` passes this query's gate (``ACTIVE`` when it has none)."""
+        return assess(deployment, self.wait_for or DEFAULT_READY).verdict is Verdict.READY
+
+    def inputs(self) -> dict[str, Any]:
+        """The query as the resource's input properties."""
+        return {
+            "chain_id": self.chain_id,
+            "chain_deployment_id": self.chain_deployment_id,
+            "environment": self.environment,
+            "wait_for": sorted(self.wait_for),
+            "timeout_seconds": self.timeout_seconds,
+        }
+
+
+OUTPUT_KEYS = (
+    "chain_id",
+    "chain_deployment_id",
+    "environment",
+    "lookup_by",
+    "wait_for",
+    "timeout_seconds",
+    "status",
+    "created_at",
+    "ready",
+    "chainlets",
+    "chainlets_by_name",
+    "instance_types",
+)
+
+
+def deployment_outputs(query: DeploymentQuery, deployment: ChainDeployment) -> dict[str, Any]:
+    """Every output of a lookup, as JSON-ready values (ints stay ints until the wire)."""
+    api = deployment.to_api()
+    chainlets: list[dict[str, Any]] = api["chainlets"]
+    return {
+        "chain_id": deployment.chain_id,
+        "chain_deployment_id": deployment.id,
+        "environment": deployment.environment
+        if deployment.environment is not None
+        else query.environment,
+        "lookup_by": query.lookup_by,
+        "wait_for": sorted(query.wait_for),
+        "timeout_seconds": query.timeout_seconds,
+        "status": str(deployment.status),
+        "created_at": api["created_at"],
+        "ready": query.is_ready(deployment),
+        "chainlets": chainlets,
+        "chainlets_by_name": {c["name"]: c for c in chainlets},
+        "instance_types": deployment.instance_types,
+    }
