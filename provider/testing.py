@@ -33,7 +33,7 @@ from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -263,6 +263,9 @@ def _run_in_fresh_context(
     asyncio.set_event_loop(loop)
     try:
         ROOT.set(None)
+        # Pulumi keeps pending outputs in a set shared across contexts; a failed run leaves
+        # tasks of its closed loop there (pulumi.runtime.test clears it the same way).
+        SETTINGS.outputs.clear()
         test_mocks = DynamicResourceMocks(config, project, preview)
         mocks.set_mocks(
             test_mocks,
@@ -282,6 +285,11 @@ def _run_in_fresh_context(
         return ProgramResult(outputs, secret, test_mocks.resources, collector.records)
     finally:
         logger.removeHandler(collector)
+        # A failed run leaves dependent outputs pending: cancel them before closing the loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
 

@@ -1,0 +1,141 @@
+"""The root program and every example, run by provider.testing in preview and update mode."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import TEST_KEY
+
+from provider.emulator import Emulator, Step, deployment_path
+from provider.testing import UNKNOWN, ProgramError, run_program
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+CHAIN = "ch7k2p9q"
+KEY_FORMS = (TEST_KEY, base64.b64encode(TEST_KEY.encode()).decode())
+
+
+def _project(path: Path) -> str:
+    return str(yaml.safe_load((path / "Pulumi.yaml").read_text())["name"])
+
+
+def _run(path: Path, emu: Emulator, preview: bool, **settings: str) -> Any:
+    project = _project(path)
+    config = {"baseten:apiKey": TEST_KEY, "baseten:apiUrl": emu.url}
+    config.update({f"{project}:{k}": v for k, v in settings.items()})
+    return run_program(
+        path, config=config, secret_keys=["baseten:apiKey"], preview=preview, project=project
+    )
+
+
+def _assert_no_key(result: Any) -> None:
+    text = json.dumps(result.outputs, default=repr) + repr(result.logs)
+    text += repr([(r.inputs, r.outputs) for r in result.resources])
+    for form in KEY_FORMS:
+        assert form not in text
+
+
+def test_root_program_preview_sends_nothing_and_leaves_outputs_unknown(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    result = _run(ROOT, emulator, True, chainId=CHAIN, endpointFile=str(tmp_path / "ep.json"))
+    assert emulator.requests == []
+    assert result.outputs["status"] is UNKNOWN
+    assert not (tmp_path / "ep.json").exists()
+    _assert_no_key(result)
+
+
+def test_root_program_update_gates_then_writes_the_endpoint_file(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.set_timeline(
+        CHAIN, "dp3m8x1v", [Step("DEPLOYING"), Step("ACTIVE", after_requests=1)]
+    )
+    endpoint = tmp_path / "ep.json"
+    result = _run(ROOT, emulator, False, chainId=CHAIN, endpointFile=str(endpoint))
+    assert result.outputs["status"] == "ACTIVE"
+    assert result.outputs["ready"] is True
+    assert result.outputs["instance_types"]["Generator"] == "H100:1x20x80"
+    bounds = result.outputs["replica_bounds"]["Generator"]
+    assert bounds == {"min": 1, "max": 4} and isinstance(bounds["min"], int)
+    document = json.loads(endpoint.read_text())
+    assert document["chain_deployment_id"] == "dp3m8x1v"
+    assert result.outputs["invoke_url"].endswith("/environments/production/run_remote")
+    # The gate saw DEPLOYING first, so the downstream resource was registered after it opened.
+    assert [r.name for r in result.resources] == ["chain", "endpoint-config"]
+    assert any("DEPLOYING" in message for _, message in result.logs)
+    assert len(emulator.requests) == 2
+    _assert_no_key(result)
+
+
+def test_root_program_fails_fast_on_a_failed_build_and_writes_nothing(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    endpoint = tmp_path / "ep.json"
+    with pytest.raises(ProgramError) as failure:
+        _run(
+            ROOT, emulator, False, chainId=CHAIN, chainDeploymentId="dpfail01",
+            endpointFile=str(endpoint),
+        )
+    assert "BUILD_FAILED" in str(failure.value)
+    assert TEST_KEY not in str(failure.value) + repr(failure.value.logs)
+    assert not endpoint.exists()
+    assert len(emulator.requests) == 1
+
+
+def test_gate_downstream_example_accepts_scaled_to_zero(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = EXAMPLES / "gate-downstream"
+    route = tmp_path / "route.json"
+    preview = _run(path, emulator, True, chainId=CHAIN, chainDeploymentId="dpzero01",
+                   routeFile=str(route))
+    assert preview.outputs["status"] is UNKNOWN and emulator.requests == []
+    result = _run(path, emulator, False, chainId=CHAIN, chainDeploymentId="dpzero01",
+                  routeFile=str(route))
+    assert result.outputs["status"] == "SCALED_TO_ZERO"
+    assert result.outputs["invoke_url"].endswith("/deployment/dpzero01/run_remote")
+    assert json.loads(route.read_text())["chain_id"] == CHAIN
+    _assert_no_key(result)
+
+
+def test_outputs_per_chainlet_example_exports_one_output_per_chainlet(
+    emulator: Emulator,
+) -> None:
+    path = EXAMPLES / "outputs-per-chainlet"
+    preview = _run(path, emulator, True, chainId=CHAIN)
+    assert preview.outputs["chainlet_Generator"] is UNKNOWN
+    result = _run(path, emulator, False, chainId=CHAIN, environment="staging")
+    generator = result.outputs["chainlet_Generator"]
+    assert generator["instance_type"] and isinstance(generator["min_replica"], int)
+    assert {k for k in result.outputs if k.startswith("chainlet_")} == {
+        "chainlet_Entrypoint", "chainlet_Retriever", "chainlet_Generator"
+    }
+    assert result.outputs["deployment"] == "dp9w4n2r"
+    _assert_no_key(result)
+
+
+def test_lookup_by_environment_example_reads_every_environment(emulator: Emulator) -> None:
+    path = EXAMPLES / "lookup-by-environment"
+    result = _run(path, emulator, False, chainId=CHAIN, environments="production,staging")
+    assert result.outputs["production_deployment"] == "dp3m8x1v"
+    assert result.outputs["staging_deployment"] == "dp9w4n2r"
+    assert result.outputs["production_status"] == "ACTIVE"
+    assert isinstance(result.outputs["drift"], dict)
+    assert len(emulator.requests) == 2
+    assert "drift" not in result.secret_outputs
+    _assert_no_key(result)
+
+
+def test_lookup_by_environment_example_preview_also_reads(emulator: Emulator) -> None:
+    # Known inputs: the function form reads during preview too, as an invoke would.
+    result = _run(EXAMPLES / "lookup-by-environment", emulator, True, chainId=CHAIN,
+                  environments="production")
+    assert result.outputs["production_status"] == "ACTIVE"
+    assert {r.method for r in emulator.requests} == {"GET"}
+    assert deployment_path(CHAIN, "dp3m8x1v") not in {r.path for r in emulator.requests}
