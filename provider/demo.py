@@ -12,6 +12,7 @@ No Baseten account and no Pulumi CLI are needed. For the real thing, see the REA
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sys
@@ -54,28 +55,22 @@ def main() -> int:
         }
         print(f"Baseten API emulator on {emu.url}, scenario 'rollout' at {SPEED:g}x speed")
         print("Program: ./__main__.py (ChainDeployment gated on ACTIVE -> ChainEndpointFile)\n")
+        run = functools.partial(
+            run_program,
+            PROJECT_DIR,
+            config=config,
+            secret_keys=["baseten:apiKey"],
+            project=PROJECT,
+        )
         try:
             print("== preview (like `pulumi preview`): nothing is read, outputs are unknown")
-            preview = run_program(
-                PROJECT_DIR,
-                config=config,
-                secret_keys=["baseten:apiKey"],
-                preview=True,
-                project=PROJECT,
-            )
+            preview = run(preview=True)
             _print_outputs(preview)
             print(f"    requests sent to Baseten: {len(emu.requests)}\n")
 
             print("== update (like `pulumi up`): the gate holds the endpoint file back")
             began = time.monotonic()
-            result = run_program(
-                PROJECT_DIR,
-                config=config,
-                secret_keys=["baseten:apiKey"],
-                preview=False,
-                project=PROJECT,
-                echo=lambda line: print(f"    {line}"),
-            )
+            result = run(preview=False, echo=lambda line: print(f"    {line}"))
         except ProgramError as exc:
             print(f"the program failed: {exc}", file=sys.stderr)
             return 1
