@@ -15,6 +15,7 @@ What a caller may rely on:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -88,12 +89,16 @@ class _ApiKeyAuth(requests.auth.AuthBase):
         raise TypeError("credentials cannot be pickled")
 
 
-class _Retry(Exception):
+@dataclass(frozen=True)
+class _Retry:
     """One attempt failed in a way worth retrying; ``final`` builds the error to give up with."""
 
-    def __init__(self, final: Callable[[int], BasetenError], advised_wait: float | None) -> None:
-        self.final = final
-        self.advised_wait = advised_wait
+    final: Callable[[int], BasetenError]
+    advised_wait: float | None
+
+
+def _transport_error(message: str, attempts: int) -> TransportError:
+    return TransportError(message, attempts=attempts)
 
 
 class BasetenClient:
@@ -119,8 +124,9 @@ class BasetenClient:
         key = ids.check_api_key(
             api_key if api_key is not None else os.environ.get("BASETEN_API_KEY")
         )
-        url = base_url if base_url is not None else os.environ.get("BASETEN_API_URL")
-        self.base_url = ids.check_base_url(url or ids.DEFAULT_BASE_URL)
+        if base_url is None:
+            base_url = os.environ.get("BASETEN_API_URL") or ids.DEFAULT_BASE_URL
+        self.base_url = ids.check_base_url(base_url)
         for value in timeout:
             ids.check_timeout(value, "timeout")
         self._timeout = timeout
@@ -204,7 +210,9 @@ class BasetenClient:
         try:
             return model.model_validate_json(body)
         except ValidationError as exc:
-            raise _format_error(exc, self._redact) from None
+            error = _format_error(exc, body, self._redact)
+        # Raised outside the except block: the error carries no chain back to the body.
+        raise error
 
     def _get(self, path: str, *, what: str) -> bytes:
         """GET ``path`` with retries; the raw body of a 200."""
@@ -213,26 +221,28 @@ class BasetenClient:
         attempt = 0
         while True:
             attempt += 1
-            try:
-                return self._attempt(path, what)
-            except _Retry as retry:
-                wait = retry.advised_wait
-                if wait is None:
-                    wait = policy.backoff.delay(attempt - 1)
-                wait = min(max(wait, 0.0), policy.max_retry_after)
-                if attempt >= policy.max_attempts or self._clock() + wait > deadline:
-                    raise retry.final(attempt) from None
-                log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
-                self._sleep(wait)
+            outcome = self._attempt(path, what)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            wait = outcome.advised_wait
+            if wait is None:
+                wait = policy.backoff.delay(attempt - 1)
+            wait = min(max(wait, 0.0), policy.max_retry_after)
+            if attempt >= policy.max_attempts or self._clock() + wait > deadline:
+                raise outcome.final(attempt)
+            log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
+            self._sleep(wait)
 
-    def _attempt(self, path: str, what: str) -> bytes:
+    def _attempt(self, path: str, what: str) -> bytes | _Retry:
+        """One request: the body of a 200, a :class:`_Retry`, or a raised final error."""
         try:
             resp = self._session.get(
                 self.base_url + path, timeout=self._timeout, allow_redirects=False
             )
         except requests.exceptions.RequestException as exc:
-            message = _describe_transport(exc)
-            raise _Retry(lambda n: TransportError(message, attempts=n), None) from None
+            # Returned, not raised: no exception chain may lead back to the request (and its
+            # Authorization header) from an error we raise later.
+            return _Retry(functools.partial(_transport_error, _describe_transport(exc)), None)
         status = resp.status_code
         if status == 200:
             _check_json_content_type(resp)
@@ -244,11 +254,11 @@ class BasetenClient:
             raise NotFoundError(message, what=what)
         if status == 429:
             advice = _retry_after(resp)
-            raise _Retry(
+            return _Retry(
                 lambda n: RateLimitedError(message, retry_after=advice, attempts=n), advice
             )
         if status in RETRYABLE_STATUSES:
-            raise _Retry(lambda n: ServerError(message, status=status, attempts=n), None)
+            return _Retry(lambda n: ServerError(message, status=status, attempts=n), None)
         if status >= 500:
             raise ServerError(message, status=status, attempts=1)
         raise RequestRejectedError(message, status=status)
@@ -268,9 +278,13 @@ def _check_json_content_type(resp: requests.Response) -> None:
         raise ResponseFormatError(f"expected a JSON body, got Content-Type {mime!r}")
 
 
-def _format_error(exc: ValidationError, redact: Callable[[str], str]) -> ResponseFormatError:
+def _format_error(
+    exc: ValidationError, body: bytes, redact: Callable[[str], str]
+) -> ResponseFormatError:
     """Name the first offending field; call malformed JSON what it is."""
     first = exc.errors(include_url=False, include_input=False)[0]
+    if not body.strip():
+        return ResponseFormatError("the response body is empty")
     if first["type"] == "json_invalid":
         detail = str(first.get("ctx", {}).get("error", first["msg"]))
         if "EOF" in detail or "eof" in detail:

@@ -17,13 +17,28 @@ server sends back before it reaches one of these classes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .models import ChainDeployment
 
 
-class InvalidInputError(ValueError):
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class _Picklable:
+    """Errors here take keyword arguments; pickle them by state so they cross processes."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        assert isinstance(self, BaseException)
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+class InvalidInputError(_Picklable, ValueError):
     """An input was refused before any request was sent."""
 
     def __init__(self, field: str, reason: str) -> None:
@@ -32,7 +47,7 @@ class InvalidInputError(ValueError):
         super().__init__(f"invalid {field}: {reason}")
 
 
-class BasetenError(Exception):
+class BasetenError(_Picklable, Exception):
     """The Baseten API could not answer the call.
 
     ``status`` is the HTTP status of the last response (``None`` if none arrived) and
@@ -112,7 +127,7 @@ class ResponseFormatError(BasetenError):
         super().__init__(message, status=status)
 
 
-class DeploymentNotReadyError(Exception):
+class DeploymentNotReadyError(_Picklable, Exception):
     """The readiness gate did not open. ``deployment`` is the last state seen."""
 
     def __init__(self, message: str, deployment: ChainDeployment | None) -> None:

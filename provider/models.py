@@ -16,13 +16,14 @@ value would mislead:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class DeploymentStatus(str, enum.Enum):
+class DeploymentStatus(enum.StrEnum):
     """The 14 statuses of ``DeploymentStatusV1``. Compares equal to its string value."""
 
     BUILDING = "BUILDING"
@@ -39,9 +40,6 @@ class DeploymentStatus(str, enum.Enum):
     UPDATING = "UPDATING"
     SCALED_TO_ZERO = "SCALED_TO_ZERO"
     WAKING_UP = "WAKING_UP"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 KNOWN_STATUSES: frozenset[str] = frozenset(s.value for s in DeploymentStatus)
@@ -60,9 +58,43 @@ class _ApiModel(BaseModel):
     # extra="allow": fields Baseten adds later survive a round trip instead of vanishing.
     model_config = ConfigDict(extra="allow", frozen=True)
 
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild from values that crossed the Pulumi engine.
+
+        The engine drops null entries inside maps and turns integers into floats; this puts the
+        nulls back for the nullable fields and lets validation turn 3.0 back into 3.
+        """
+        return cls.model_validate(_restore_nulls(cls, data))
+
     def to_api(self) -> dict[str, Any]:
         """The JSON-ready dict with the API's field names, extra fields included."""
         return self.model_dump(mode="json")
+
+
+def _nested_model(annotation: Any) -> type[_ApiModel] | None:
+    for arg in (annotation, *get_args(annotation)):
+        for candidate in (arg, *get_args(arg)):
+            if isinstance(candidate, type) and issubclass(candidate, _ApiModel):
+                return candidate
+    return None
+
+
+def _restore_nulls(model: type[_ApiModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    restored = dict(data)
+    for name, info in model.model_fields.items():
+        nested = _nested_model(info.annotation)
+        value = restored.get(name)
+        if name not in restored:
+            if type(None) in get_args(info.annotation):
+                restored[name] = None
+        elif nested is not None and isinstance(value, Mapping):
+            restored[name] = _restore_nulls(nested, value)
+        elif nested is not None and isinstance(value, list):
+            restored[name] = [
+                _restore_nulls(nested, v) if isinstance(v, Mapping) else v for v in value
+            ]
+    return restored
 
 
 class AutoscalingSettings(_ApiModel):
@@ -73,7 +105,8 @@ class AutoscalingSettings(_ApiModel):
     autoscaling_window: int | None
     scale_down_delay: int | None
     concurrency_target: int
-    target_utilization_percentage: int | None
+    # Missing in older API versions (see the notes on schema drift).
+    target_utilization_percentage: int | None = None
     target_in_flight_tokens: int | None = None
 
 

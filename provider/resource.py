@@ -47,10 +47,24 @@ IDENTITY_KEYS = ("chain_id", "chain_deployment_id", "environment")
 DEFAULT_WAIT_FOR: tuple[str, ...] = tuple(sorted(DEFAULT_READY))
 
 
-def _is_unknown(value: object) -> bool:
-    return value is rpc.UNKNOWN or (
-        isinstance(value, list) and any(item is rpc.UNKNOWN for item in value)
-    )
+def is_unknown(value: object) -> bool:
+    """True for a value the engine does not know yet (preview), or a list holding one.
+
+    The host deserializes with ``keep_unknowns``, which yields ``pulumi.output.Unknown``
+    objects; older paths pass the ``rpc.UNKNOWN`` sentinel string. Both count.
+    """
+    if isinstance(value, list):
+        return any(is_unknown(item) for item in value)
+    return isinstance(value, pulumi.output.Unknown) or value == rpc.UNKNOWN
+
+
+def _without_nulls(value: Any) -> Any:
+    """Values as they come back from the wire, which drops null entries inside maps."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _query_from(props: Mapping[str, Any]) -> DeploymentQuery:
@@ -117,7 +131,7 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         return dyn.UpdateResult(deployment_outputs(query, deployment))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        unknown = [k for k in INPUT_KEYS if _is_unknown(news.get(k))]
+        unknown = [k for k in INPUT_KEYS if is_unknown(news.get(k))]
         if any(k in IDENTITY_KEYS for k in unknown):
             return dyn.DiffResult(changes=True, replaces=[k for k in unknown if k in IDENTITY_KEYS])
         if unknown:
@@ -131,7 +145,9 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
             # The environment was promoted to another deployment: a different thing to read.
             return dyn.DiffResult(changes=True, replaces=["chain_deployment_id"])
         outputs = deployment_outputs(query, live)
-        changed = [k for k in OUTPUT_KEYS if olds.get(k) != outputs[k]]
+        changed = [
+            k for k in OUTPUT_KEYS if _without_nulls(olds.get(k)) != _without_nulls(outputs[k])
+        ]
         gate_closed = bool(query.wait_for) and not outputs["ready"]
         return dyn.DiffResult(changes=bool(changed) or gate_closed, replaces=[])
 
@@ -203,7 +219,7 @@ _FIELD_CHECKS: dict[str, Callable[[Any], object]] = {
 
 def _check_failures(inputs: Mapping[str, Any]) -> list[dyn.CheckFailure]:
     """Validate what is known; unknown values (preview) are accepted as they are."""
-    known = {k: v for k, v in inputs.items() if not _is_unknown(v)}
+    known = {k: v for k, v in inputs.items() if not is_unknown(v)}
     failures: list[dyn.CheckFailure] = []
     if "chain_id" not in inputs:
         failures.append(dyn.CheckFailure("chain_id", "chain_id is required"))
@@ -319,4 +335,4 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
             status=self.status,
             created_at=self.created_at,
             chainlets=self.chainlets,
-        ).apply(models.ChainDeployment.model_validate)
+        ).apply(models.ChainDeployment.from_wire)

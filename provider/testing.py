@@ -37,6 +37,8 @@ from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from .resource import is_unknown
+
 PROVIDER_KEY = "__provider"
 
 
@@ -144,7 +146,7 @@ class DynamicResourceMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = _strip_secrets(args.inputs)
         if not args.typ.startswith("pulumi-python:dynamic"):
-            outputs = {k: v for k, v in inputs.items() if v is not rpc.UNKNOWN}
+            outputs = {k: v for k, v in inputs.items() if not is_unknown(v)}
             return self._record(args, f"{args.name}-id", inputs, outputs)
         provider = self._provider(inputs.pop(PROVIDER_KEY))
         if args.resource_id:

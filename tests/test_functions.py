@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from conftest import TEST_KEY
 
 from provider import (
     ChainDeployment,
@@ -15,6 +14,7 @@ from provider import (
 )
 from provider.emulator import Emulator
 from provider.testing import UNKNOWN, run_program
+from tests.conftest import TEST_KEY
 
 CHAIN = "ch7k2p9q"
 

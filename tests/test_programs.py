@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TEST_KEY
 
 from provider.emulator import Emulator, Step, deployment_path
 from provider.testing import UNKNOWN, ProgramError, run_program
+from tests.conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
