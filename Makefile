@@ -1,12 +1,13 @@
 # The one entry point. Every target sets up .venv on first use.
 #   make demo   - a gated rollout against the local Baseten emulator (no account, no Pulumi CLI)
 #   make test   - lint, type-check and the whole test suite
+#   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check clean
+.PHONY: demo test lint bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,15 +16,27 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
 demo: $(STAMP)
 	$(PY) -m provider.demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check provider tests examples __main__.py
+	$(PY) -m ruff check provider tests examples benchmarks __main__.py
 	$(PY) -m mypy
 
 test: lint
 	$(PY) -m pytest
+
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/bench.py
+
+bench-quick: $(BENCH_STAMP)
+	$(PY) benchmarks/bench.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

@@ -1,0 +1,446 @@
+"""``make bench``: every lookup path against what users would use instead, as ratios.
+
+Sections (all against the emulator on 127.0.0.1):
+
+1. many lookups  - N distinct deployments at 50 ms added latency: our function path in a program,
+   our resource through the real provider host (4 worker threads, as under the engine), a
+   sequential ``requests.get`` loop, and the official ``baseten`` SDK called sequentially.
+   Each wall time is shown with its ratio to its floor, ceil(N / in-flight) x latency.
+2. per request   - GETs at zero latency over keep-alive: our client vs a raw ``requests.Session``
+   (``.json()``) vs the ``baseten`` SDK: CPU and wall ratios (the emulator runs in another
+   process, so CPU time is the client's).
+3. requests/step - GETs per engine step, counted in the emulator's log.
+4. the gate      - a rollout that turns ACTIVE after 5 simulated minutes.
+5. footprint     - bytes of ``__provider`` and of a state entry; import time over ``pulumi``.
+
+Prints one table and writes the same figures to ``build/bench.json``. ``--quick`` shrinks the
+counts so CI can run it in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.emulator_process import BENCH_CHAIN, deployment_ids  # noqa: E402
+from provider.client import BasetenClient  # noqa: E402
+from provider.emulator import Emulator, Step  # noqa: E402
+from provider.functions import MAX_IN_FLIGHT  # noqa: E402
+from provider.waiting import DEFAULT_POLL, wait_until_ready  # noqa: E402
+
+KEY = "bench-key-not-a-secret"
+HOST_WORKERS = 4  # the provider host's gRPC thread pool
+
+
+@contextlib.contextmanager
+def emulator_process(latency: float, deployments: int) -> Iterator[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.emulator_process",
+            "--api-key",
+            KEY,
+            "--latency",
+            str(latency),
+            "--deployments",
+            str(deployments),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the emulator did not start: {url!r}")
+        yield url
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+# -- 1. many lookups ----------------------------------------------------------------------------
+
+
+def function_path(url: str, ids: list[str]) -> None:
+    import pulumi
+
+    from provider.functions import get_chain_deployment_output
+    from provider.testing import run_program
+
+    def program() -> None:
+        for deployment_id in ids:
+            result = get_chain_deployment_output(BENCH_CHAIN, deployment_id)
+            pulumi.export(deployment_id, result.status)
+
+    outputs = run_program(program, config={"baseten:apiKey": KEY, "baseten:apiUrl": url}).outputs
+    assert all(status == "ACTIVE" for status in outputs.values()) and len(outputs) == len(ids)
+
+
+def resource_path(url: str, ids: list[str]) -> None:
+    from tests.provider_host import ProviderHost
+
+    with ProviderHost({"BASETEN_API_KEY": None, "BASETEN_API_URL": None}) as host:
+        host.configure({"baseten:apiKey": KEY, "baseten:apiUrl": url}, ["baseten:apiKey"])
+
+        def create(deployment_id: str) -> str:
+            props = {
+                "chain_id": BENCH_CHAIN,
+                "chain_deployment_id": deployment_id,
+                "wait_for": ["ACTIVE"],
+                "timeout_seconds": 60,
+            }
+            return str(host.create(props)["properties"]["status"])
+
+        # The engine issues every independent create at once; the host serves 4 at a time.
+        started = time.perf_counter()
+        with ThreadPoolExecutor(len(ids)) as pool:
+            statuses = list(pool.map(create, ids))
+        resource_path.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
+    assert set(statuses) == {"ACTIVE"}
+
+
+def sequential_requests(url: str, ids: list[str]) -> None:
+    for deployment_id in ids:
+        response = requests.get(
+            f"{url}/v1/chains/{BENCH_CHAIN}/deployments/{deployment_id}",
+            headers={"Authorization": f"Api-Key {KEY}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        response.json()
+
+
+def baseten_sdk_client(url: str) -> Any:
+    from baseten.client import ManagementClient
+
+    return ManagementClient(api_key=KEY, base_url_override=url)
+
+
+def sequential_sdk(url: str, ids: list[str]) -> None:
+    with baseten_sdk_client(url) as sdk:
+        for deployment_id in ids:
+            sdk.api.get_chains_deployments_chain_deployment_id(
+                chain_id=BENCH_CHAIN, chain_deployment_id=deployment_id
+            )
+
+
+def many_lookups(n: int, latency: float) -> dict[str, Any]:
+    ids = deployment_ids(n)
+    rows: dict[str, Any] = {}
+    with emulator_process(latency, n) as url:
+        paths: list[tuple[str, Callable[[], None], int]] = [
+            (
+                "get_chain_deployment_output (program)",
+                lambda: function_path(url, ids),
+                MAX_IN_FLIGHT,
+            ),
+            ("ChainDeployment via provider host", lambda: resource_path(url, ids), HOST_WORKERS),
+            ("sequential requests.get loop", lambda: sequential_requests(url, ids), 1),
+            ("baseten SDK, sequential", lambda: sequential_sdk(url, ids), 1),
+        ]
+        for name, run, in_flight in paths:
+            wall, _ = timed(run)
+            if name.startswith("ChainDeployment"):
+                wall = resource_path.elapsed  # type: ignore[attr-defined]  # without host start
+            floor = math.ceil(n / in_flight) * latency
+            rows[name] = {
+                "wall_s": wall,
+                "in_flight": in_flight,
+                "floor_s": floor,
+                "x_floor": wall / floor,
+            }
+    sequential = rows["sequential requests.get loop"]["wall_s"]
+    for row in rows.values():
+        row["speedup_vs_sequential"] = sequential / row["wall_s"]
+    return rows
+
+
+# -- 2. per-request overhead --------------------------------------------------------------------
+
+
+def per_request(n: int) -> dict[str, Any]:
+    ids = deployment_ids(50)
+    rows: dict[str, Any] = {}
+    with emulator_process(0.0, len(ids)) as url:
+        client = BasetenClient(api_key=KEY, base_url=url)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Api-Key {KEY}"
+        sdk = baseten_sdk_client(url)
+
+        def ours() -> None:
+            for i in range(n):
+                client.get_chain_deployment(BENCH_CHAIN, ids[i % len(ids)])
+
+        def raw() -> None:
+            for i in range(n):
+                r = session.get(
+                    f"{url}/v1/chains/{BENCH_CHAIN}/deployments/{ids[i % len(ids)]}", timeout=30
+                )
+                r.raise_for_status()
+                r.json()
+
+        def official() -> None:
+            for i in range(n):
+                sdk.api.get_chains_deployments_chain_deployment_id(
+                    chain_id=BENCH_CHAIN, chain_deployment_id=ids[i % len(ids)]
+                )
+
+        runs = {"our BasetenClient": ours, "raw requests.Session": raw, "baseten SDK": official}
+        for fn in runs.values():  # warm connections and caches
+            fn()
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        for _ in range(3):  # interleaved, so machine noise hits every path alike
+            for name, fn in runs.items():
+                samples[name].append(timed(fn))
+        for name in runs:
+            wall = statistics.median(s[0] for s in samples[name])
+            cpu = statistics.median(s[1] for s in samples[name])
+            rows[name] = {"wall_s": wall, "cpu_s": cpu, "us_per_request": wall / n * 1e6}
+        client.close()
+        session.close()
+        sdk.close()
+    base = rows["raw requests.Session"]
+    for row in rows.values():
+        row["x_raw_wall"] = row["wall_s"] / base["wall_s"]
+        row["x_raw_cpu"] = row["cpu_s"] / base["cpu_s"]
+    return rows
+
+
+# -- 3. requests per engine step ----------------------------------------------------------------
+
+
+def requests_per_step() -> dict[str, int]:
+    from provider.functions import get_chain_deployment
+    from tests.provider_host import UNKNOWN, ProviderHost
+
+    counts: dict[str, int] = {}
+    with (
+        Emulator(api_key=KEY) as emu,
+        ProviderHost({"BASETEN_API_KEY": None, "BASETEN_API_URL": None}) as host,
+    ):
+        host.configure({"baseten:apiKey": KEY, "baseten:apiUrl": emu.url}, ["baseten:apiKey"])
+        inputs = {
+            "chain_id": "ch7k2p9q",
+            "chain_deployment_id": "dp3m8x1v",
+            "wait_for": ["ACTIVE"],
+            "timeout_seconds": 900,
+        }
+
+        def count(step: str, fn: Callable[[], Any]) -> Any:
+            emu.clear_requests()
+            result = fn()
+            counts[step] = len(emu.requests)
+            return result
+
+        checked = host.check({}, inputs)["inputs"]
+        created = count("create (ACTIVE)", lambda: host.create(checked))
+        count(
+            "diff (nothing changed)",
+            lambda: host.diff(created["id"], created["properties"], checked),
+        )
+        count("refresh (read)", lambda: host.read(created["id"], created["properties"]))
+        unknown = {**inputs, "chain_deployment_id": UNKNOWN}
+        count(
+            "preview with unknown ids",
+            lambda: (
+                host.check({}, unknown),
+                host.diff(created["id"], created["properties"], unknown),
+            ),
+        )
+        os.environ["BASETEN_API_KEY"], os.environ["BASETEN_API_URL"] = KEY, emu.url
+        try:
+            count("function lookup", lambda: get_chain_deployment("ch7k2p9q", "dp3m8x1v"))
+        finally:
+            del os.environ["BASETEN_API_KEY"], os.environ["BASETEN_API_URL"]
+    return counts
+
+
+# -- 4. the gate --------------------------------------------------------------------------------
+
+
+class SimulatedTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def gate(active_after: float = 300.0) -> dict[str, Any]:
+    sim = SimulatedTime()
+    with Emulator(api_key=KEY, clock=sim.clock) as emu:
+        emu.set_timeline(
+            "ch7k2p9q",
+            "dp3m8x1v",
+            [
+                Step("BUILDING"),
+                Step("DEPLOYING", after_seconds=60),
+                Step("ACTIVE", after_seconds=active_after),
+            ],
+        )
+        with BasetenClient(api_key=KEY, base_url=emu.url) as client:
+            wait_until_ready(
+                lambda: client.get_chain_deployment("ch7k2p9q", "dp3m8x1v"),
+                timeout_seconds=900,
+                clock=sim.clock,
+                sleep=sim.sleep,
+                on_progress=lambda _: None,
+            )
+        gets = len(emu.requests)
+    return {
+        "active_after_s": active_after,
+        "gets": gets,
+        "opened_at_s": sim.now,
+        "delay_s": sim.now - active_after,
+        "poll_cap_s": DEFAULT_POLL.cap,
+        "max_sleep_s": max(sim.sleeps),
+    }
+
+
+# -- 5. footprint -------------------------------------------------------------------------------
+
+
+def import_seconds(statement: str, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import time; t = time.perf_counter(); "
+                f"{statement}; print(time.perf_counter() - t)",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        times.append(float(out.stdout.strip()))
+    return statistics.median(times)
+
+
+def footprint(repeats: int) -> dict[str, Any]:
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from provider.emulator import make_deployment
+    from provider.lookup import DeploymentQuery, deployment_outputs
+    from provider.models import ChainDeployment
+    from provider.resource import ChainDeploymentProvider
+
+    serialized = serialize_provider(ChainDeploymentProvider())
+    query = DeploymentQuery.parse("ch7k2p9q", "dp3m8x1v", wait_for=["ACTIVE"])
+    deployment = ChainDeployment.model_validate(make_deployment("ch7k2p9q", "dp3m8x1v"))
+    outputs = {**deployment_outputs(query, deployment), "__provider": serialized}
+    state_entry = {
+        "urn": "urn:pulumi:dev::baseten-chain-gate::pulumi-python:dynamic/baseten:"
+        "ChainDeployment::chain",
+        "id": "ch7k2p9q/dp3m8x1v",
+        "inputs": {**query.inputs(), "__provider": serialized},
+        "outputs": outputs,
+    }
+    pulumi_alone = import_seconds("import pulumi", repeats)
+    with_provider = import_seconds("import pulumi, provider.resource, provider.functions", repeats)
+    return {
+        "provider_bytes": len(serialized),
+        "state_entry_bytes": len(json.dumps(state_entry)),
+        "import_pulumi_s": pulumi_alone,
+        "import_added_s": with_provider - pulumi_alone,
+    }
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts (CI)")
+    parser.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
+    args = parser.parse_args(argv)
+    n, gets, repeats = (10, 200, 2) if args.quick else (100, 2000, 5)
+    latency = 0.05
+    results: dict[str, Any] = {"mode": "quick" if args.quick else "full", "latency_s": latency}
+    results["many_lookups"] = many_lookups(n, latency)
+    results["per_request"] = per_request(gets)
+    results["requests_per_step"] = requests_per_step()
+    results["gate"] = gate()
+    results["footprint"] = footprint(repeats)
+
+    print(f"1. many lookups: {n} distinct deployments, {latency * 1000:.0f} ms latency")
+    print(
+        f"   {'path':<40} {'wall':>8} {'in flight':>10} {'floor':>7} {'x floor':>8} "
+        f"{'x faster than loop':>19}"
+    )
+    for name, row in results["many_lookups"].items():
+        print(
+            f"   {name:<40} {row['wall_s']:>7.2f}s {row['in_flight']:>10} "
+            f"{row['floor_s']:>6.2f}s {row['x_floor']:>8.2f} {row['speedup_vs_sequential']:>19.1f}"
+        )
+    print(f"2. per-request overhead: {gets} GETs, zero latency, keep-alive")
+    print(f"   {'client':<40} {'us/req':>8} {'x raw wall':>11} {'x raw cpu':>10}")
+    for name, row in results["per_request"].items():
+        print(
+            f"   {name:<40} {row['us_per_request']:>8.0f} {row['x_raw_wall']:>11.2f} "
+            f"{row['x_raw_cpu']:>10.2f}"
+        )
+    print("3. requests per engine step (goal 1, 1, 1, 0, 1)")
+    for step, count in results["requests_per_step"].items():
+        print(f"   {step:<40} {count:>8}")
+    g = results["gate"]
+    print(
+        f"4. gate: ACTIVE after {g['active_after_s']:.0f} simulated s -> {g['gets']} GETs, "
+        f"opened {g['delay_s']:.1f}s after ACTIVE (poll cap {g['poll_cap_s']:.0f}s)"
+    )
+    f = results["footprint"]
+    print(
+        f"5. footprint: __provider {f['provider_bytes']} B, state entry "
+        f"{f['state_entry_bytes']} B, import adds {f['import_added_s'] * 1000:.0f} ms over "
+        f"pulumi ({f['import_pulumi_s'] * 1000:.0f} ms)"
+    )
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"figures written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
