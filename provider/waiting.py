@@ -27,8 +27,9 @@ from .status import DEFAULT_READY, Verdict, assess
 
 log = logging.getLogger(__name__)
 
-DEFAULT_POLL = Backoff(initial=1.0, cap=10.0, factor=2.0, jitter=0.2)
-"""1 s, 2 s, 4 s, 8 s, then every 10 s: a 5-minute rollout takes about 34 GETs."""
+DEFAULT_POLL = Backoff(initial=1.0, cap=10.0, factor=2.0, jitter=0.1)
+"""1 s, 2 s, 4 s, 8 s, then every 10 s (jitter shortens each by up to 10%): a 5-minute rollout
+takes 34 to 37 GETs and is noticed within 10 s of turning ready."""
 
 DEFAULT_TIMEOUT_SECONDS = 900.0
 
