@@ -2,12 +2,14 @@
 #   make demo   - a gated rollout against the local Baseten emulator (no account, no Pulumi CLI)
 #   make test   - lint, type-check and the whole test suite
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
+#   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
+#   make terraformrc - build/terraformrc: a CLI config serving baseten/baseten from .venv
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick tf-plan terraformrc clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,14 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py --quick
+
+# Terraform, offline: no registry, no `terraform init` (dev_overrides), bounded in time.
+tf-plan: $(STAMP)
+	$(PY) -m provider.terraform.example_plan
+
+# Use it with: export TF_CLI_CONFIG_FILE=$(CURDIR)/build/terraformrc CHECKPOINT_DISABLE=1
+terraformrc: $(STAMP)
+	$(PY) -m provider.terraform.cliconfig --output build/terraformrc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

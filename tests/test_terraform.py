@@ -1,0 +1,437 @@
+"""The Terraform provider, driven by the real ``terraform`` binary against the emulator.
+
+Each terraform test gets a fresh emulator on 127.0.0.1 (conftest's ``emulator``) and a copy of
+``examples/terraform`` in its own directory; terraform finds the provider through a generated
+CLI config with ``dev_overrides`` (no ``terraform init``, no registry, ``CHECKPOINT_DISABLE=1``),
+and every run has a timeout. After each test, the key is searched for in everything terraform
+printed and in every file it left behind.
+
+Without ``terraform`` on PATH these tests fail, saying how to install it, unless
+``BASETEN_SKIP_TERRAFORM=1`` is set (then they are skipped). The in-process tests at the end
+(schema, validation with unknown values, CLI config) need no terraform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from tf.checker import check_attributes
+from tf.types import Unknown
+from tf.utils import Diagnostics
+
+from provider.emulator import Emulator, chain_path, deployment_path
+from provider.models import AutoscalingSettings, Chain, Chainlet
+from provider.terraform import cliconfig, example_plan, plugin
+from provider.terraform.data_sources import (
+    ChainDataSource,
+    ChainDeploymentDataSource,
+    chain_config_errors,
+    deployment_config_errors,
+)
+from provider.terraform.schema import CHAINLET, Object, tf_type_for
+from tests.conftest import TEST_KEY
+
+CHAIN = "ch7k2p9q"
+TF_TIMEOUT = 60.0  # per terraform command; each takes about a second here
+SKIP_VARIABLE = "BASETEN_SKIP_TERRAFORM"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "terraform"
+
+
+def require_terraform(env: Mapping[str, str]) -> str:
+    """terraform's path; otherwise fail saying how to get it (skip only on explicit opt-out)."""
+    found = shutil.which("terraform", path=env.get("PATH", ""))
+    if found is not None:
+        return found
+    message = (
+        f"{example_plan.INSTALL_HINT}. The Terraform tests need the real binary; to skip them "
+        f"instead, set {SKIP_VARIABLE}=1."
+    )
+    if env.get(SKIP_VARIABLE) == "1":
+        pytest.skip(f"{SKIP_VARIABLE}=1: {message}")
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def tf_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """HOME for terraform and the provider (tf caches its TLS certificate there)."""
+    require_terraform(os.environ)
+    try:
+        cliconfig.find_plugin_dir()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    home = tmp_path_factory.mktemp("tf-home")
+    example_plan.write_cli_config(home)
+    return home
+
+
+class Workspace:
+    """A directory holding the example, and terraform runs in it against one emulator."""
+
+    def __init__(self, directory: Path, home: Path, emulator: Emulator) -> None:
+        self.dir = directory
+        self.emulator = emulator
+        self.vars: dict[str, str] = {"baseten_api_key": TEST_KEY}
+        self.env: dict[str, str] = {"BASETEN_API_URL": emulator.url, "HOME": str(home)}
+        self.cli_config = home / "terraformrc"
+        self.transcript: list[str] = []
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        extra = {**self.env, **{f"TF_VAR_{k}": v for k, v in self.vars.items()}}
+        env = example_plan.offline_env(self.cli_config, extra)
+        if "BASETEN_API_KEY" not in self.env:
+            # Only what the test chose: a developer's own key must not leak into the runs.
+            env.pop("BASETEN_API_KEY", None)
+        result = example_plan.run_terraform(
+            [*args, "-no-color"], cwd=self.dir, env=env, timeout=TF_TIMEOUT
+        )
+        self.transcript.append(result.stdout + result.stderr)
+        return result
+
+    def plan(self) -> subprocess.CompletedProcess[str]:
+        return self.run("plan", "-input=false")
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads((self.dir / "terraform.tfstate").read_text())
+        return state
+
+    def data_source(self, type_: str, name: str) -> dict[str, Any]:
+        for resource in self.state()["resources"]:
+            if resource["mode"] == "data" and (resource["type"], resource["name"]) == (type_, name):
+                attributes: dict[str, Any] = resource["instances"][0]["attributes"]
+                return attributes
+        raise KeyError(f"data.{type_}.{name} is not in the state")
+
+
+@pytest.fixture
+def ws(tf_home: Path, emulator: Emulator, tmp_path: Path) -> Iterator[Workspace]:
+    workspace = Workspace(example_plan.copy_example(EXAMPLE, tmp_path / "ws"), tf_home, emulator)
+    yield workspace
+    # The leak check, after every terraform test: nothing printed, nothing written.
+    for text in workspace.transcript:
+        assert TEST_KEY not in text, "the API key appeared in terraform's output"
+    for path in workspace.dir.rglob("*"):
+        if path.is_file():
+            assert TEST_KEY.encode() not in path.read_bytes(), f"the API key is in {path.name}"
+
+
+def flat(result: subprocess.CompletedProcess[str]) -> str:
+    """terraform's output with its line wrapping undone."""
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def raw(emulator: Emulator, path: str) -> dict[str, Any]:
+    """A body exactly as the emulator serves it (the fixture), not through our client."""
+    response = requests.get(
+        emulator.url + path, headers={"Authorization": f"Api-Key {TEST_KEY}"}, timeout=5
+    )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# -- terraform plan / apply ----------------------------------------------------------------
+
+
+def test_plan_and_apply_an_active_deployment_match_the_fixture(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    (ws.dir / "chains.tf").write_text(
+        'data "baseten_chain" "by_id" { id = var.chain_id }\n'
+        'data "baseten_chain" "by_name" { name = "rag-pipeline" }\n'
+    )
+    fixture = raw(emulator, deployment_path(CHAIN, "dp3m8x1v"))
+    instance_types = {c["name"]: c["instance_type_name"] for c in fixture["chainlets"]}
+    assert instance_types == {
+        "Entrypoint": "1x4",
+        "Retriever": "L4:4x16",
+        "Generator": "H100:1x20x80",
+    }
+
+    plan = ws.plan()
+    assert plan.returncode == 0, plan.stderr
+    text = flat(plan)
+    assert "Read complete after" in text and "[id=dp3m8x1v]" in text
+    assert "terraform_data.gate will be created" in text
+    assert 'status = "ACTIVE"' in text
+    for name, instance_type in instance_types.items():
+        assert f'{name} = "{instance_type}"' in text
+
+    applied = ws.run("apply", "-input=false", "-auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    outputs = {k: v["value"] for k, v in ws.state()["outputs"].items()}
+    assert outputs["chain_deployment_id"] == "dp3m8x1v"
+    assert outputs["status"] == "ACTIVE"
+    assert outputs["instance_types"] == instance_types
+    assert outputs["gate"] == {"chain_id": CHAIN, "chain_deployment_id": "dp3m8x1v"}
+    assert outputs["replicas"] == {
+        c["name"]: {
+            "active": c["active_replica_count"],
+            "min": c["autoscaling_settings"]["min_replica"],
+            "max": c["autoscaling_settings"]["max_replica"],
+        }
+        for c in fixture["chainlets"]
+    }
+
+    data = ws.data_source("baseten_chain_deployment", "this")
+    assert data["chainlets"] == fixture["chainlets"]  # every field, autoscaling nested
+    assert json.loads(data["raw_json"]) == fixture
+    assert {k: data[k] for k in ("id", "chain_deployment_id", "environment", "status")} == {
+        "id": "dp3m8x1v",
+        "chain_deployment_id": "dp3m8x1v",  # filled in: it was read by environment
+        "environment": "production",
+        "status": "ACTIVE",
+    }
+    assert data["created_at"] == fixture["created_at"]
+    assert data["ready"] is True
+    assert data["timeout_seconds"] == 900
+    assert data["wait_for"] is None
+    chain = raw(emulator, chain_path(CHAIN))
+    assert ws.data_source("baseten_chain", "by_id") == chain
+    assert ws.data_source("baseten_chain", "by_name") == chain
+
+    again = ws.plan()
+    assert again.returncode == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert emulator.methods() == {"GET"}
+
+
+def test_a_building_deployment_fails_the_postcondition_at_plan_time(ws: Workspace) -> None:
+    ws.vars["chain_deployment_id"] = "dpbuild1"
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Resource postcondition failed" in text
+    assert "Chain deployment dpbuild1 is BUILDING, not ACTIVE" in text
+    assert not (ws.dir / "terraform.tfstate").exists()
+
+
+def test_build_failed_with_wait_for_names_the_failed_chainlet(ws: Workspace) -> None:
+    ws.vars.update(chain_deployment_id="dpfail01", wait_for='["ACTIVE"]')
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain deployment dpfail01 will not become ready" in text
+    assert "chainlet Generator is BUILD_FAILED" in text
+    assert "Resource postcondition" not in text  # the read failed before the gate was judged
+
+
+def test_a_timeout_is_a_diagnostic_naming_what_was_not_ready(ws: Workspace) -> None:
+    ws.vars.update(chain_deployment_id="dpbuild1", wait_for='["ACTIVE"]', timeout_seconds="1")
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Timed out waiting for chain deployment dpbuild1" in text
+    assert "timed out after 1s" in text and "chainlet Generator is BUILDING" in text
+
+
+def test_not_found_names_the_ids(ws: Workspace) -> None:
+    # This run takes the key from BASETEN_API_KEY instead of the sensitive variable.
+    ws.vars = {"chain_deployment_id": "dpnope404"}
+    ws.env["BASETEN_API_KEY"] = TEST_KEY
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain deployment not found" in text
+    assert "chain deployment 'dpnope404' of chain 'ch7k2p9q' was not found" in text
+
+
+def test_a_rejected_key_is_an_auth_diagnostic_and_is_never_printed(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    wrong = "sk-wrong-LEAKCHECK-0b1d"
+    ws.vars["baseten_api_key"] = wrong
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Baseten rejected the API key (HTTP 401)" in text
+    assert "BASETEN_API_KEY" in text  # says how to fix it
+    assert wrong not in text
+    assert [r.authorized for r in emulator.requests] == [False]
+
+
+def test_a_missing_key_fails_when_the_provider_is_configured(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    ws.vars = {}
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: No usable Baseten API key" in text
+    assert 'provider "baseten"' in text
+    assert emulator.requests == []
+
+
+INVALID = """
+resource "terraform_data" "later" {
+  input = "dp3m8x1v"
+}
+data "baseten_chain_deployment" "both" {
+  chain_id            = "ch7k2p9q"
+  chain_deployment_id = "dp3m8x1v"
+  environment         = "production"
+}
+data "baseten_chain_deployment" "neither" {
+  chain_id = "ch7k2p9q"
+}
+data "baseten_chain_deployment" "bad_values" {
+  chain_id        = "ch7k/2p9q"
+  environment     = "production"
+  wait_for        = ["ACTIVE", "READY"]
+  timeout_seconds = 0
+}
+data "baseten_chain_deployment" "unknown_until_apply" {
+  chain_id            = "ch7k2p9q"
+  chain_deployment_id = terraform_data.later.output
+}
+data "baseten_chain" "both" {
+  id   = "ch7k2p9q"
+  name = "rag-pipeline"
+}
+"""
+
+
+def test_invalid_arguments_are_rejected_at_validation_before_any_request(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    # The example alone is valid although every variable is unknown to terraform validate.
+    valid = ws.run("validate")
+    assert valid.returncode == 0, valid.stderr
+
+    (ws.dir / "invalid.tf").write_text(INVALID)
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    for expected in (
+        'data "baseten_chain_deployment" "both"',
+        "Error: Invalid environment with data.baseten_chain_deployment.both",
+        "give either chain_deployment_id or environment, not both",
+        "Error: Invalid chain_deployment_id with data.baseten_chain_deployment.neither",
+        "one of chain_deployment_id or environment is required",
+        "Error: Invalid chain_id with data.baseten_chain_deployment.bad_values",
+        "contains '/', which is not allowed in an id",
+        "Error: Invalid wait_for with data.baseten_chain_deployment.bad_values",
+        "'READY' is not a known deployment status",
+        "Error: Invalid timeout_seconds with data.baseten_chain_deployment.bad_values",
+        "Error: Invalid name with data.baseten_chain.both",
+    ):
+        assert expected in text
+    assert text.count("Error: ") == 6  # nothing about the data source fed by an unknown
+    assert emulator.requests == []
+
+
+def test_the_make_target_plans_the_example_offline(
+    tf_home: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # `make tf-plan` is this call: its own emulator, its own CLI config, a copy of the example.
+    monkeypatch.setenv("HOME", str(tf_home))
+    before = sorted(p.name for p in EXAMPLE.iterdir())
+    assert example_plan.main(["--timeout", str(TF_TIMEOUT), "--", "-no-color"]) == 0
+    out = " ".join(capfd.readouterr().out.split())
+    assert "terraform_data.gate will be created" in out
+    assert 'status = "ACTIVE"' in out
+    assert sorted(p.name for p in EXAMPLE.iterdir()) == before  # no state, no .terraform
+
+
+# -- without terraform ---------------------------------------------------------------------
+
+
+def test_missing_terraform_fails_with_how_to_install_it() -> None:
+    with pytest.raises(pytest.fail.Exception) as failed:
+        require_terraform({"PATH": ""})
+    message = str(failed.value)
+    assert "https://developer.hashicorp.com/terraform/install" in message
+    assert f"{SKIP_VARIABLE}=1" in message
+    with pytest.raises(pytest.skip.Exception):
+        require_terraform({"PATH": "", SKIP_VARIABLE: "1"})
+
+
+def test_the_schemas_are_well_formed_and_cover_every_model_field() -> None:
+    for schema in (
+        plugin.BasetenProvider().get_provider_schema(Diagnostics()),
+        ChainDeploymentDataSource.get_schema(),
+        ChainDataSource.get_schema(),
+    ):
+        diags = Diagnostics()
+        check_attributes(diags, schema.attributes)
+        assert not diags.diagnostics, str(diags)
+        schema.to_pb()  # what terraform receives: must serialise
+
+    kind, chainlet = json.loads(CHAINLET.tf_type())
+    assert kind == "object"
+    assert set(chainlet) == set(Chainlet.model_fields)
+    assert chainlet["active_replica_count"] == "number"
+    assert chainlet["status"] == "string"
+    assert chainlet["autoscaling_settings"] == [
+        "object",
+        dict.fromkeys(AutoscalingSettings.model_fields, "number"),
+    ]
+    chain_fields = {a.name for a in ChainDataSource.get_schema().attributes}
+    assert chain_fields == set(Chain.model_fields)
+    key = next(a for a in plugin.BasetenProvider().get_provider_schema(Diagnostics()).attributes)
+    assert (key.name, key.sensitive) == ("api_key", True)
+
+
+def test_objects_carry_exactly_their_attributes() -> None:
+    encoded = CHAINLET.encode(
+        {
+            "id": "c1",
+            "name": "Entrypoint",
+            "status": "ACTIVE",
+            "gpu_count": 1,  # drift: not in the schema, dropped (raw_json keeps it)
+            "autoscaling_settings": {"min_replica": 0, "max_scale_down_rate": 2},
+        }
+    )
+    assert set(encoded) == set(Chainlet.model_fields)
+    assert encoded["instance_type_name"] is None
+    assert set(encoded["autoscaling_settings"]) == set(AutoscalingSettings.model_fields)
+    assert CHAINLET.encode(None) is None and CHAINLET.encode(Unknown) is Unknown
+    with pytest.raises(TypeError, match="no Terraform type"):
+        tf_type_for(dict[str, int])
+    assert Object({}).tf_type() == b'["object",{}]'
+
+
+def test_validation_tolerates_values_not_known_yet() -> None:
+    base = {"chain_id": CHAIN, "wait_for": None, "timeout_seconds": None}
+    assert not deployment_config_errors(
+        {**base, "chain_deployment_id": Unknown, "environment": None}
+    )
+    assert not deployment_config_errors(
+        {
+            "chain_id": Unknown,
+            "chain_deployment_id": None,
+            "environment": "production",
+            "wait_for": ["ACTIVE", Unknown],
+            "timeout_seconds": Unknown,
+        }
+    )
+    known_bad = deployment_config_errors(
+        {**base, "chain_deployment_id": Unknown, "environment": "x", "wait_for": ["NOPE"]}
+    )
+    assert [e.field for e in known_bad] == ["wait_for"]
+    assert not chain_config_errors({"id": Unknown, "name": None})
+    assert [e.field for e in chain_config_errors({"id": None, "name": " "})] == ["name"]
+    assert [e.field for e in chain_config_errors({"id": None, "name": None})] == ["id"]
+
+
+def test_started_by_hand_the_plugin_explains_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TF_PLUGIN_MAGIC_COOKIE", raising=False)
+    assert plugin.serve(["terraform-provider-baseten"]) == 1
+    assert "is a Terraform plugin" in capsys.readouterr().err
+
+
+def test_cli_config_points_dev_overrides_at_the_executable(tmp_path: Path) -> None:
+    target = tmp_path / "build" / "terraformrc"
+    assert cliconfig.main(["--plugin-dir", str(tmp_path), "--output", str(target)]) == 0
+    text = target.read_text()
+    assert f'"{cliconfig.PROVIDER_ADDRESS}" = "{tmp_path}"' in text
+    assert "dev_overrides" in text and "disable_checkpoint = true" in text
