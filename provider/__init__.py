@@ -8,6 +8,7 @@ Read in the order the data flows:
 * :mod:`provider.status` and :mod:`provider.waiting` - what a status means, and the gate;
 * :mod:`provider.lookup` - one lookup, shared by everything below;
 * :mod:`provider.resource` and :mod:`provider.functions` - the Pulumi resource and functions;
+* :mod:`provider.policy` - policy rules, shared by the CrossGuard pack and ``check``;
 * :mod:`provider.cli` - the command line; :mod:`provider.emulator` - a local Baseten API;
   :mod:`provider.testing` - run Pulumi programs without the CLI.
 

@@ -1,8 +1,15 @@
-"""The command line: ``python -m provider get CHAIN_ID (DEPLOYMENT_ID | --environment NAME)``.
+"""The command line: ``python -m provider COMMAND CHAIN_ID (DEPLOYMENT_ID | --environment NAME)``.
 
-Exit codes: 0 success; 2 bad usage or invalid input (nothing was sent); 3 API error
-(authentication, not found, rate limit exhausted, server, response format, connection);
-4 the deployment did not become ready (``--wait-for``).
+* ``get`` shows a deployment and its chainlets, optionally waiting until it is ready.
+* ``check`` runs the policy rules of :mod:`provider.policy` on it (the same rules as the
+  CrossGuard pack in ``examples/policy-pack``), configured by flags and/or ``--config FILE`` (the
+  pack's config document), and lists the violations, readable or as JSON (``--json``).
+
+Exit codes: 0 success (``check``: no mandatory rule violated; advisory violations are listed);
+1 ``check`` only: a mandatory rule is violated; 2 bad usage or invalid input or config (nothing
+was sent); 3 API error (authentication, not found, rate limit exhausted, server, response
+format, connection); 4 ``get --wait-for`` only: the deployment did not become ready. The API
+key is never printed.
 """
 
 from __future__ import annotations
@@ -11,39 +18,206 @@ import argparse
 import contextlib
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._version import __version__
 from .client import BasetenClient
 from .errors import BasetenError, DeploymentNotReadyError, InvalidInputError
 from .lookup import DeploymentQuery
 from .models import ChainDeployment, is_known_status
+from .policy import (
+    ALLOWED_INSTANCE_TYPES,
+    AUTOSCALING_CONFIGURED,
+    DEPLOYMENT_ACTIVE,
+    NO_SCALE_TO_ZERO,
+    REPLICA_BOUNDS,
+    RULES,
+    CheckReport,
+    Level,
+    load_config_file,
+    merge_documents,
+    parse_config,
+)
 
 EXIT_OK = 0
+EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 EXIT_API = 3
 EXIT_NOT_READY = 4
 
-EPILOG = """\
-exit codes:
-  0  success
-  2  bad usage or invalid input (no request was sent)
-  3  Baseten API error: authentication (401/403), not found (404), rate limit
-     exhausted (429), server error (5xx), malformed response, connection failure
-  4  the deployment did not become ready (only with --wait-for)
-
+_ENVIRONMENT_HELP = """\
 environment:
   BASETEN_API_KEY  the API key (required; never printed)
   BASETEN_API_URL  the API base URL (default https://api.baseten.co; plain http
                    only for loopback, e.g. the emulator: python -m provider.emulator)
 """
 
+_USAGE_HELP = "  2  bad usage or invalid input (no request was sent)\n"
+_API_HELP = """\
+  3  Baseten API error: authentication (401/403), not found (404), rate limit
+     exhausted (429), server error (5xx), malformed response, connection failure
+"""
+_NOT_READY_HELP = "  4  the deployment did not become ready (only with --wait-for)\n"
+
+EPILOG = (
+    "exit codes:\n  0  success\n  1  check: a mandatory policy rule is violated\n"
+    + _USAGE_HELP
+    + _API_HELP
+    + _NOT_READY_HELP
+    + "\n"
+    + _ENVIRONMENT_HELP
+)
+
+GET_EPILOG = (
+    "exit codes:\n  0  success\n"
+    + _USAGE_HELP
+    + _API_HELP
+    + _NOT_READY_HELP
+    + "\n"
+    + _ENVIRONMENT_HELP
+)
+
+
+def _rules_help() -> str:
+    lines = ["rules (the policy names of examples/policy-pack) and default levels:"]
+    for rule in RULES:
+        text = textwrap.fill(
+            rule.description,
+            width=78,
+            initial_indent=f"  {rule.name:<24}{rule.default_level:<11}",
+            subsequent_indent=" " * 37,
+        )
+        lines.append(text)
+    return "\n".join(lines) + "\n\n"
+
+
+CHECK_EPILOG = (
+    _rules_help()
+    + """\
+--config FILE takes the policy pack's config document (JSON), e.g.
+  {"allowed-instance-types": {"instanceTypes": ["1x4", "L4:4x16"]},
+   "replica-bounds": {"minReplica": 1, "maxReplica": 8,
+                      "overrides": {"Generator": {"maxReplica": 16}}},
+   "no-scale-to-zero": {"enforcementLevel": "mandatory",
+                        "environments": ["production"]}}
+Flags are applied on top of the file. Advisory violations are listed but do
+not fail the check; disabled rules are skipped.
+
+exit codes:
+  0  every enabled rule passed (advisory violations may be listed)
+  1  a mandatory rule is violated (the violations are listed on stdout)
+  2  bad usage, invalid input or invalid config (no request was sent)
+"""
+    + _API_HELP
+    + "\n"
+    + _ENVIRONMENT_HELP
+)
+
+
+def _chainlet_number(text: str) -> tuple[str, int]:
+    """``NAME=N`` for the per-chainlet replica flags."""
+    name, sep, number = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected CHAINLET=N, got {text!r}")
+    try:
+        return name, int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer after '=', got {text!r}") from None
+
+
+def _rule_level(text: str) -> tuple[str, str]:
+    """``RULE=LEVEL`` for ``--level``; names and levels are checked with the config."""
+    name, sep, level = text.partition("=")
+    if not sep or not name or not level:
+        raise argparse.ArgumentTypeError(f"expected RULE=LEVEL, got {text!r}")
+    return name, level
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    """The deployment to read: CHAIN_ID and DEPLOYMENT_ID or --environment; the API URL."""
+    parser.add_argument("chain_id", metavar="CHAIN_ID")
+    parser.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?")
+    parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production")
+
+
+def _add_check_flags(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--config", metavar="FILE", help="policy config (JSON, the policy pack's config shape)"
+    )
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    rules = check.add_argument_group("rule settings (applied on top of --config)")
+    rules.add_argument(
+        "--allowed-status",
+        metavar="STATUS",
+        action="append",
+        help="deployment-active: a status the deployment and chainlets may have "
+        "(repeatable; default ACTIVE)",
+    )
+    rules.add_argument(
+        "--instance-type",
+        metavar="NAME",
+        action="append",
+        help="allowed-instance-types: an approved instance type (repeatable; default: any)",
+    )
+    rules.add_argument(
+        "--min-replica",
+        metavar="N",
+        type=int,
+        help="replica-bounds: lowest min_replica a chainlet may have (default 0)",
+    )
+    rules.add_argument(
+        "--max-replica",
+        metavar="M",
+        type=int,
+        help="replica-bounds: highest max_replica a chainlet may have (default: none)",
+    )
+    rules.add_argument(
+        "--chainlet-min-replica",
+        metavar="CHAINLET=N",
+        type=_chainlet_number,
+        action="append",
+        help="replica-bounds: --min-replica for one chainlet (repeatable)",
+    )
+    rules.add_argument(
+        "--chainlet-max-replica",
+        metavar="CHAINLET=M",
+        type=_chainlet_number,
+        action="append",
+        help="replica-bounds: --max-replica for one chainlet (repeatable)",
+    )
+    rules.add_argument(
+        "--require-autoscaling-field",
+        metavar="FIELD",
+        action="append",
+        help="autoscaling-configured: also require this autoscaling field to be set, "
+        "e.g. scale_down_delay (repeatable)",
+    )
+    rules.add_argument(
+        "--no-scale-to-zero",
+        action="store_true",
+        help="enable no-scale-to-zero (mandatory) for this deployment",
+    )
+    rules.add_argument(
+        "--no-scale-to-zero-in",
+        metavar="ENV",
+        action="append",
+        help="enable no-scale-to-zero (mandatory) for deployments of environment ENV (repeatable)",
+    )
+    rules.add_argument(
+        "--level",
+        metavar="RULE=LEVEL",
+        type=_rule_level,
+        action="append",
+        help="enforcement level of a rule (or 'all'): advisory, mandatory, disabled (repeatable)",
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m provider",
-        description="Read Baseten chain deployments.",
+        description="Read Baseten chain deployments and check them against policy rules.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -53,12 +227,10 @@ def _parser() -> argparse.ArgumentParser:
         "get",
         help="show a chain deployment and its chainlets",
         description="Show a chain deployment: by id, or the current one of an environment.",
-        epilog=EPILOG,
+        epilog=GET_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    get.add_argument("chain_id", metavar="CHAIN_ID")
-    get.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?")
-    get.add_argument("--environment", "-e", metavar="NAME", help="e.g. production")
+    _add_target(get)
     get.add_argument("--json", action="store_true", help="print the API's JSON")
     get.add_argument(
         "--wait-for",
@@ -68,6 +240,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     get.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (900)")
     get.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
+    check = commands.add_parser(
+        "check",
+        help="check a chain deployment against the policy rules (for CI)",
+        description="Check a chain deployment (by id, or the current one of an environment) "
+        "against the policy rules of the policy pack, without Pulumi.",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_target(check)
+    _add_check_flags(check)
+    check.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
     return parser
 
 
@@ -115,6 +298,110 @@ def render(deployment: ChainDeployment) -> str:
     return "\n".join(lines)
 
 
+def flags_document(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``check`` flags as a config document (the shape of ``--config FILE``)."""
+    document: dict[str, dict[str, Any]] = {}
+
+    def put(rule: str, key: str, value: object) -> None:
+        document.setdefault(rule, {})[key] = value
+
+    if args.allowed_status:
+        put(DEPLOYMENT_ACTIVE, "statuses", args.allowed_status)
+    if args.instance_type:
+        put(ALLOWED_INSTANCE_TYPES, "instanceTypes", args.instance_type)
+    if args.min_replica is not None:
+        put(REPLICA_BOUNDS, "minReplica", args.min_replica)
+    if args.max_replica is not None:
+        put(REPLICA_BOUNDS, "maxReplica", args.max_replica)
+    overrides: dict[str, dict[str, int]] = {}
+    for key, given in (
+        ("minReplica", args.chainlet_min_replica),
+        ("maxReplica", args.chainlet_max_replica),
+    ):
+        for chainlet, number in given or []:
+            overrides.setdefault(chainlet, {})[key] = number
+    if overrides:
+        put(REPLICA_BOUNDS, "overrides", overrides)
+    if args.require_autoscaling_field:
+        put(AUTOSCALING_CONFIGURED, "requiredFields", args.require_autoscaling_field)
+    if args.no_scale_to_zero or args.no_scale_to_zero_in:
+        put(NO_SCALE_TO_ZERO, "enforcementLevel", Level.MANDATORY.value)
+    if args.no_scale_to_zero_in:
+        put(NO_SCALE_TO_ZERO, "environments", args.no_scale_to_zero_in)
+    # Last, so that an explicit --level wins over the level a flag above implies.
+    for rule, level in args.level or []:
+        put(rule, "enforcementLevel", level)
+    return document
+
+
+def render_report(report: CheckReport) -> str:
+    """The readable report: the deployment, one line per rule, its violations under it."""
+    deployment = report.deployment
+    lines = [
+        f"chain deployment {deployment.id} of chain {deployment.chain_id}",
+        f"  status       {deployment.status}",
+        f"  environment  {deployment.environment or '-'}",
+        "",
+    ]
+    width = max(len(r.rule) for r in report.results)
+    for result in report.results:
+        count = len(result.violations)
+        found = f"  {count} violation{'s' if count != 1 else ''}" if count else ""
+        level = f"{result.level:<9}"
+        lines.append(f"{result.outcome.upper():4}  {result.rule:<{width}}  {level}{found}".rstrip())
+        lines += [f"      {violation.message}" for violation in result.violations]
+    blocking = sum(len(r.violations) for r in report.results if r.outcome == "fail")
+    advisory = sum(len(r.violations) for r in report.results if r.outcome == "warn")
+    note = f" ({advisory} advisory)" if advisory else ""
+    verdict = (
+        f"passed{note}" if report.passed else f"FAILED: {blocking} mandatory violation(s){note}"
+    )
+    lines += ["", f"check {verdict}"]
+    return "\n".join(lines)
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    """``check``: everything is validated before the one request; raises like ``get``."""
+    query = DeploymentQuery.parse(args.chain_id, args.chain_deployment_id, args.environment)
+    document = load_config_file(args.config) if args.config is not None else {}
+    config = parse_config(merge_documents(document, flags_document(args)))
+    with BasetenClient(base_url=args.api_url) as client:
+        deployment = query.fetch(client)
+    if deployment.environment is None and query.environment is not None:
+        # As the resource's `environment` output: the environment it was looked up by. The pack
+        # sees that output, so no-scale-to-zero's environment list must match the same value.
+        deployment = deployment.model_copy(update={"environment": query.environment})
+    report = config.check(deployment)
+    if args.json:
+        json.dump(report.to_json(), out, indent=2)
+        out.write("\n")
+    else:
+        print(render_report(report), file=out)
+    return EXIT_OK if report.passed else EXIT_VIOLATIONS
+
+
+def _get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    query = DeploymentQuery.parse(
+        args.chain_id,
+        args.chain_deployment_id,
+        args.environment,
+        args.wait_for or [],
+        args.timeout,
+    )
+    with BasetenClient(base_url=args.api_url) as client:
+        deployment = query.resolve(
+            client,
+            on_progress=lambda m: print(m, file=err),
+            on_warning=lambda m: print(f"warning: {m}", file=err),
+        )
+    if args.json:
+        json.dump(deployment.to_api(), out, indent=2)
+        out.write("\n")
+    else:
+        print(render(deployment), file=out)
+    return EXIT_OK
+
+
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -129,19 +416,9 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        query = DeploymentQuery.parse(
-            args.chain_id,
-            args.chain_deployment_id,
-            args.environment,
-            args.wait_for or [],
-            args.timeout,
-        )
-        with BasetenClient(base_url=args.api_url) as client:
-            deployment = query.resolve(
-                client,
-                on_progress=lambda m: print(m, file=err),
-                on_warning=lambda m: print(f"warning: {m}", file=err),
-            )
+        if args.command == "check":
+            return _check(args, out)
+        return _get(args, out, err)
     except InvalidInputError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
@@ -151,9 +428,3 @@ def main(
     except DeploymentNotReadyError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_NOT_READY
-    if args.json:
-        json.dump(deployment.to_api(), out, indent=2)
-        out.write("\n")
-    else:
-        print(render(deployment), file=out)
-    return EXIT_OK

@@ -1,0 +1,209 @@
+"""The policy config document and the check it drives, shared by the pack and the pipeline check.
+
+The document has the shape of a Pulumi policy pack config file (``pulumi preview --policy-pack
+DIR --policy-pack-config FILE``), so one file serves both uses::
+
+    {
+      "all": "mandatory",
+      "deployment-active": {"statuses": ["ACTIVE"]},
+      "allowed-instance-types": {"instanceTypes": ["1x4", "L4:4x16", "H100:1x20x80"]},
+      "replica-bounds": {"minReplica": 1, "maxReplica": 8,
+                         "overrides": {"Generator": {"maxReplica": 16}}},
+      "autoscaling-configured": {"requiredFields": ["scale_down_delay"]},
+      "no-scale-to-zero": {"enforcementLevel": "mandatory", "environments": ["production"]}
+    }
+
+Each key is a rule name; its value is an enforcement level (``"advisory"``, ``"mandatory"``,
+``"remediate"``, ``"disabled"``) or an object of the rule's settings with an optional
+``"enforcementLevel"``. ``"all"`` sets the level of every rule first, then each rule's own entry
+applies, as in the engine. What a caller may rely on:
+
+* :func:`parse_config` turns a document into a :class:`PolicyConfig` (every rule, with its
+  default level and settings where the document is silent) or raises
+  :class:`~provider.errors.InvalidInputError` naming the bad entry. Unlike the engine, which
+  ignores entries for policies a pack does not have, it refuses unknown rule names: in a
+  pipeline a typo must not pass silently.
+* The settings part of each entry is parsed by :meth:`Rule.settings <provider.policy.rules.Rule>`,
+  the same call the policy pack makes on the config the engine hands it.
+* :meth:`PolicyConfig.check` runs every enabled rule on a deployment; the report fails when a
+  rule at ``mandatory`` (or ``remediate``) level has a violation. Advisory violations are
+  reported and do not fail it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInputError
+from ..models import ChainDeployment
+from .rules import RULES, Level, Rule, Violation, rule
+
+ALL = "all"
+LEVEL_KEY = "enforcementLevel"
+
+
+def parse_level(where: str, value: object) -> Level:
+    """An enforcement level from its name; :class:`InvalidInputError` naming ``where``."""
+    for level in Level:
+        if value == level.value:
+            return level
+    raise InvalidInputError(
+        where, f"{value!r} is not an enforcement level; use one of {', '.join(Level)}"
+    )
+
+
+def _entry(name: str, value: object) -> tuple[Level | None, dict[str, Any]]:
+    """(level or None, settings) of one document entry: a level name or an object."""
+    if isinstance(value, str):
+        return parse_level(name, value), {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(name, f"must be an enforcement level or an object, got {value!r}")
+    props = dict(value)
+    level = props.pop(LEVEL_KEY, None)
+    return (None if level is None else parse_level(f"{name}.{LEVEL_KEY}", level)), props
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's verdict on one deployment."""
+
+    rule: str
+    level: Level
+    violations: tuple[Violation, ...]
+
+    @property
+    def outcome(self) -> str:
+        """``skip`` (disabled), ``pass``, ``warn`` (advisory violations) or ``fail``."""
+        if self.level is Level.DISABLED:
+            return "skip"
+        if not self.violations:
+            return "pass"
+        return "fail" if self.level.blocks else "warn"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.rule,
+            "enforcementLevel": self.level.value,
+            "outcome": self.outcome,
+            "violations": [v.to_json() for v in self.violations],
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every rule's result for one deployment. ``passed``: no blocking violation."""
+
+    deployment: ChainDeployment
+    results: tuple[RuleResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not any(r.outcome == "fail" for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.deployment.chain_id,
+            "chain_deployment_id": self.deployment.id,
+            "environment": self.deployment.environment,
+            "status": str(self.deployment.status),
+            "passed": self.passed,
+            "rules": [r.to_json() for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """A rule with its enforcement level and parsed settings."""
+
+    rule: Rule[Any]
+    level: Level
+    settings: Any
+
+    def check(self, deployment: ChainDeployment) -> RuleResult:
+        if self.level is Level.DISABLED:
+            return RuleResult(self.rule.name, self.level, ())
+        found = self.rule.check(deployment, self.settings)
+        return RuleResult(self.rule.name, self.level, tuple(found))
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Every rule, configured. Build it with :func:`parse_config`."""
+
+    rules: tuple[RuleConfig, ...]
+
+    def check(self, deployment: ChainDeployment) -> CheckReport:
+        return CheckReport(deployment, tuple(r.check(deployment) for r in self.rules))
+
+    def for_rule(self, name: str) -> RuleConfig:
+        """The configured rule called ``name`` (:class:`InvalidInputError` if there is none)."""
+        wanted = rule(name)
+        return next(r for r in self.rules if r.rule is wanted)
+
+
+def parse_config(document: Mapping[str, Any] | None = None) -> PolicyConfig:
+    """The configured rules a document describes (all defaults for ``None`` or ``{}``)."""
+    document = document or {}
+    if not isinstance(document, Mapping):
+        raise InvalidInputError("config", f"must be a JSON object, got {document!r}")
+    for name in document:
+        if name != ALL:
+            rule(name)  # refuses unknown names before anything else is looked at
+    all_level = None
+    if ALL in document:
+        all_level, rest = _entry(ALL, document[ALL])
+        if rest:
+            raise InvalidInputError(ALL, f"takes only {LEVEL_KEY}, got {', '.join(sorted(rest))}")
+    configured = []
+    for each in RULES:
+        level = all_level or each.default_level
+        props: dict[str, Any] = {}
+        if each.name in document:
+            own_level, props = _entry(each.name, document[each.name])
+            level = own_level or level
+        configured.append(RuleConfig(each, level, each.settings(props)))
+    return PolicyConfig(tuple(configured))
+
+
+def merge_documents(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` on top of ``base``, rule by rule: settings objects merge key by key
+    (recursively, so one chainlet override can be added to a file's), anything else is
+    replaced. A bare level counts as ``{"enforcementLevel": level}``."""
+    merged: dict[str, Any] = dict(base)
+    for name, value in overlay.items():
+        merged[name] = (
+            _deep_merge(_as_object(merged[name]), _as_object(value)) if name in merged else value
+        )
+    return merged
+
+
+def _as_object(entry: Any) -> Any:
+    return {LEVEL_KEY: entry} if isinstance(entry, str) else entry
+
+
+def _deep_merge(old: Any, new: Any) -> Any:
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        merged = dict(old)
+        for key, value in new.items():
+            merged[key] = _deep_merge(merged[key], value) if key in merged else value
+        return merged
+    return new
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON config document; :class:`InvalidInputError` on any problem with it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError("config", f"cannot read {str(path)!r}: {exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError("config", f"{str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInputError("config", f"{str(path)!r} must hold a JSON object")
+    return document

@@ -1,0 +1,148 @@
+"""The CrossGuard side: one stack validation policy per rule, over ``ChainDeployment`` outputs.
+
+``examples/policy-pack/__main__.py`` hands :func:`stack_policies` to ``PolicyPack(...)``; the
+policies live here so that they are importable and testable without starting a server.
+
+What a caller may rely on:
+
+* One :class:`~pulumi_policy.StackValidationPolicy` per rule of :data:`~provider.policy.RULES`,
+  named after it, with the rule's default enforcement level and its settings as the config
+  schema (defaults included, so ``pulumi`` fills them in and shows them).
+* Stack policies, because the checks need a resource's *outputs* (its status and chainlets),
+  which resource policies never see. Resources of other types are ignored.
+* Each violation is reported against the resource's URN; its message names the resource, the
+  deployment, the chainlet, the value found and the limit.
+* A value the engine does not know yet (``pulumi preview`` before the deployment is read: an
+  unknown output, or no outputs at all for a new resource) never fails the policy: known
+  resources are still checked, and the rest becomes one *advisory* note, through the
+  ``UnknownValueError`` that ``pulumi_policy`` turns into a "can't run policy ... during
+  preview" diagnostic.
+* A config the rule refuses is reported as a violation of the policy (no URN) instead of
+  crashing the analyzer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    StackValidation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+from pydantic import ValidationError
+
+from ..errors import InvalidInputError
+from ..models import ChainDeployment
+from .rules import RULES, Rule
+
+PACK_NAME = "baseten-chains"
+PACK_DESCRIPTION = (
+    "Rules for Baseten chain deployments read by the ChainDeployment resource: active, approved "
+    "instance types, replica bounds, autoscaling configured, no scale to zero."
+)
+CHAIN_DEPLOYMENT_TYPE = "pulumi-python:dynamic/baseten:ChainDeployment"
+"""The type token of :class:`provider.resource.ChainDeployment`."""
+
+# The outputs the typed model is rebuilt from; ``environment`` is optional (nullable).
+_MODEL_OUTPUTS = ("chain_id", "chain_deployment_id", "status", "created_at", "chainlets")
+
+
+class NotKnownDuringPreview(UnknownValueError):
+    """Outputs that are not known yet. ``pulumi_policy`` reports any ``UnknownValueError``
+    escaping a policy as an advisory diagnostic carrying :attr:`message`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(UNKNOWN_STRING_VALUE, [])
+        self.message = message
+
+
+def _plain(value: Any) -> Any:
+    # Reading through pulumi_policy's proxies raises UnknownValueError at an unknown value.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return {key: _plain(value[key]) for key in value}
+    if isinstance(value, Sequence):
+        return [_plain(item) for item in value]
+    return value
+
+
+def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
+    """The typed model from a ``ChainDeployment``'s outputs as the analyzer receives them.
+
+    Raises ``UnknownValueError`` when an output is not known yet (missing outputs included: the
+    engine has none for a resource it has not created), ``pydantic.ValidationError`` when the
+    outputs do not describe a chain deployment.
+    """
+    # Iterating keys never raises; ``key in outputs`` would read an unknown value and raise.
+    present = set(outputs)
+    missing = [key for key in _MODEL_OUTPUTS if key not in present]
+    if missing:
+        raise NotKnownDuringPreview(
+            f"{', '.join(missing)} not known yet (read when the resource is created or updated)"
+        )
+    wanted = (*_MODEL_OUTPUTS, "environment")
+    values = {key: _plain(outputs[key]) for key in wanted if key in present}
+    values["id"] = values.pop("chain_deployment_id")
+    return ChainDeployment.from_wire(values)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"
+
+
+def validator(rule: Rule[Any]) -> StackValidation:
+    """The ``validate`` callback of ``rule``'s stack policy."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        try:
+            settings = rule.settings(args.get_config())
+        except InvalidInputError as exc:
+            report_violation(f"invalid policy config: {exc}", None)
+            return
+        not_known = []
+        for resource in args.resources:
+            if resource.resource_type != CHAIN_DEPLOYMENT_TYPE:
+                continue
+            name = f"ChainDeployment {resource.name!r}"
+            try:
+                deployment = deployment_from_outputs(resource.props)
+            except UnknownValueError as exc:
+                not_known.append(f"{name}: {exc.message}")
+                continue
+            except ValidationError as exc:
+                report_violation(
+                    f"{name}: outputs do not describe a chain deployment ({_first_error(exc)})",
+                    resource.urn,
+                )
+                continue
+            where = f"{name} (chain {deployment.chain_id}, deployment {deployment.id})"
+            for violation in rule.check(deployment, settings):
+                report_violation(f"{where}: {violation.message}", resource.urn)
+        if not_known:
+            # Raised last, so the violations of known resources above stay in the response.
+            raise NotKnownDuringPreview("; ".join(not_known))
+
+    return validate
+
+
+def stack_policies() -> list[StackValidationPolicy]:
+    """One stack validation policy per rule, in :data:`~provider.policy.RULES` order."""
+    return [
+        StackValidationPolicy(
+            name=rule.name,
+            description=rule.description,
+            validate=validator(rule),
+            enforcement_level=EnforcementLevel(rule.default_level.value),
+            config_schema=PolicyConfigSchema(rule.settings_type.schema()),
+        )
+        for rule in RULES
+    ]

@@ -1,0 +1,458 @@
+"""The pipeline check, ``python -m provider check ...``, against the emulator.
+
+Exit codes: 0 every enabled rule passed, 1 a mandatory rule is violated (listed on stdout), 2
+bad usage or invalid input/config with no request sent, 3 API errors. Most cases call
+:func:`provider.cli.main` in-process (environment from the ``api_env`` fixture); a few run
+``python -m provider check`` as a CI job would. Every case checks that the API key appears in
+neither stdout nor stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provider import cli
+from provider.emulator import (
+    Emulator,
+    Fault,
+    deployment_path,
+    environment_path,
+    make_chainlet,
+    make_deployment,
+)
+from tests.conftest import TEST_KEY
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = PROJECT_DIR / "examples" / "policy-pack" / "policy-config.example.json"
+CHAIN = "ch7k2p9q"
+ACTIVE_ID = "dp3m8x1v"
+WRONG_KEY = "sk-wrong-NOTTHEKEY-0c1d2e3f"
+SUBPROCESS_TIMEOUT = 30.0
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """``main(["check", *argv])`` in-process: (exit code, stdout, stderr), key checked absent."""
+    out, err = StringIO(), StringIO()
+    code = cli.main(["check", *argv], out=out, err=err)
+    for text in (out.getvalue(), err.getvalue()):
+        assert TEST_KEY not in text and WRONG_KEY not in text
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_json(*argv: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(*argv, "--json")
+    return code, json.loads(out)
+
+
+def rule_lines(out: str) -> dict[str, str]:
+    """Rule name to its status line (``PASS  deployment-active  mandatory``) in the report."""
+    lines = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("PASS", "FAIL", "WARN", "SKIP"):
+            lines[parts[1]] = " ".join(parts)
+    return lines
+
+
+def violations(body: dict[str, Any]) -> list[tuple[str, str | None, Any, str]]:
+    return [
+        (v["rule"], v["chainlet"], v["found"], v["limit"])
+        for rule in body["rules"]
+        for v in rule["violations"]
+    ]
+
+
+# -- exit 0 -----------------------------------------------------------------------------------
+
+
+def test_an_active_deployment_passes_the_default_rules(api_env: Emulator) -> None:
+    code, out, err = run(CHAIN, ACTIVE_ID)
+    assert code == 0, err
+    assert out.startswith(f"chain deployment {ACTIVE_ID} of chain {CHAIN}\n")
+    assert rule_lines(out) == {
+        "deployment-active": "PASS deployment-active mandatory",
+        "allowed-instance-types": "PASS allowed-instance-types mandatory",
+        "replica-bounds": "PASS replica-bounds mandatory",
+        "autoscaling-configured": "PASS autoscaling-configured mandatory",
+        "no-scale-to-zero": "SKIP no-scale-to-zero disabled",
+    }
+    assert out.rstrip().endswith("check passed")
+    assert err == ""
+    assert [r.path for r in api_env.requests] == [deployment_path(CHAIN, ACTIVE_ID)]
+
+
+def test_by_environment_checks_the_current_deployment(api_env: Emulator) -> None:
+    code, body = run_json(CHAIN, "--environment", "staging", "--no-scale-to-zero-in", "production")
+    assert code == 0
+    assert (body["chain_deployment_id"], body["environment"]) == ("dp9w4n2r", "staging")
+    assert body["passed"] is True
+    assert [r.path for r in api_env.requests] == [environment_path(CHAIN, "staging")]
+
+
+def test_advisory_violations_are_listed_but_pass(api_env: Emulator) -> None:
+    code, out, _ = run(
+        CHAIN, ACTIVE_ID, "--instance-type", "1x4", "--level", "allowed-instance-types=advisory"
+    )
+    assert code == 0
+    assert rule_lines(out)["allowed-instance-types"] == (
+        "WARN allowed-instance-types advisory 2 violations"
+    )
+    assert "chainlet Generator: instance_type_name is H100:1x20x80, expected one of 1x4" in out
+    assert out.rstrip().endswith("check passed (2 advisory)")
+
+
+# -- exit 1 -----------------------------------------------------------------------------------
+
+
+def test_a_building_deployment_fails_deployment_active(api_env: Emulator) -> None:
+    code, out, err = run(CHAIN, "dpbuild1")
+    assert code == 1
+    assert err == ""  # the violations are the result: stdout
+    assert rule_lines(out)["deployment-active"] == "FAIL deployment-active mandatory 4 violations"
+    assert "      deployment: status is BUILDING (in progress), expected one of ACTIVE" in out
+    assert "chainlet Generator: status is BUILDING (in progress), expected one of ACTIVE" in out
+    assert out.rstrip().endswith("check FAILED: 4 mandatory violation(s)")
+    assert len(api_env.requests) == 1
+
+
+def test_each_rule_setting_flag(api_env: Emulator) -> None:
+    code, body = run_json(
+        CHAIN,
+        "-e",
+        "production",
+        "--allowed-status",
+        "ACTIVE",
+        "--instance-type",
+        "1x4",
+        "--instance-type",
+        "L4:4x16",
+        "--min-replica",
+        "1",
+        "--max-replica",
+        "3",
+        "--chainlet-min-replica",
+        "Retriever=0",
+        "--chainlet-max-replica",
+        "Generator=2",
+        "--require-autoscaling-field",
+        "target_in_flight_tokens",
+        "--no-scale-to-zero",
+        "--level",
+        "autoscaling-configured=advisory",
+    )
+    assert code == 1
+    assert body["passed"] is False
+    assert violations(body) == [
+        ("allowed-instance-types", "Generator", "H100:1x20x80", "one of 1x4, L4:4x16"),
+        ("replica-bounds", "Generator", 4, "at most 2 (override for Generator)"),
+        *[
+            (
+                "autoscaling-configured",
+                name,
+                None,
+                "an explicit value (required by policy)",
+            )
+            for name in ("Entrypoint", "Retriever", "Generator")
+        ],
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)"),
+    ]
+    levels = {r["name"]: (r["enforcementLevel"], r["outcome"]) for r in body["rules"]}
+    assert levels == {
+        "deployment-active": ("mandatory", "pass"),
+        "allowed-instance-types": ("mandatory", "fail"),
+        "replica-bounds": ("mandatory", "fail"),
+        "autoscaling-configured": ("advisory", "warn"),
+        "no-scale-to-zero": ("mandatory", "fail"),
+    }
+    first = body["rules"][1]["violations"][0]
+    assert first["field"] == "instance_type_name"
+    assert first["message"] == (
+        "chainlet Generator: instance_type_name is H100:1x20x80, expected one of 1x4, L4:4x16"
+    )
+
+
+def test_the_environment_looked_up_by_counts_when_the_deployment_names_none(
+    api_env: Emulator,
+) -> None:
+    # dpzero01 carries "environment": null; the resource's output would say "canary".
+    api_env.set_environment(CHAIN, "canary", "dpzero01")
+    code, body = run_json(
+        CHAIN,
+        "-e",
+        "canary",
+        "--allowed-status",
+        "SCALED_TO_ZERO",
+        "--no-scale-to-zero-in",
+        "canary",
+    )
+    assert code == 1
+    assert body["environment"] == "canary"
+    assert [v[:3] for v in violations(body)] == [
+        ("no-scale-to-zero", name, 0) for name in ("Entrypoint", "Retriever", "Generator")
+    ]
+
+
+def test_an_unknown_status_fails_deployment_active(api_env: Emulator) -> None:
+    api_env.add_fault(Fault("unknown_chainlet_status"), deployment_path(CHAIN, ACTIVE_ID))
+    code, out, _ = run(CHAIN, ACTIVE_ID)
+    assert code == 1
+    assert "chainlet Entrypoint: status is QUANTUM_FLUX (undocumented status)" in out
+
+
+def test_null_autoscaling_on_an_active_chainlet_fails(api_env: Emulator) -> None:
+    chainlet = make_chainlet("Generator", instance_type_name="H100:1x20x80")
+    chainlet["autoscaling_settings"] = None
+    api_env.add_deployment(CHAIN, make_deployment(CHAIN, "dpnoauto", chainlets=[chainlet]))
+    code, body = run_json(CHAIN, "dpnoauto")
+    assert code == 1
+    assert violations(body) == [
+        ("autoscaling-configured", "Generator", None, "set on a ready chainlet")
+    ]
+
+
+def test_config_file_in_the_pack_shape_with_flags_on_top(api_env: Emulator, tmp_path: Path) -> None:
+    # The pack's example config: production must not scale to zero (Retriever does).
+    code, body = run_json(CHAIN, "-e", "production", "--config", str(EXAMPLE_CONFIG))
+    assert code == 1
+    assert violations(body) == [
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)")
+    ]
+    config = tmp_path / "policy.json"
+    config.write_text(
+        json.dumps(
+            {
+                "all": "mandatory",
+                "replica-bounds": {"maxReplica": 2, "overrides": {"Generator": {"maxReplica": 4}}},
+            }
+        )
+    )
+    code, body = run_json(CHAIN, ACTIVE_ID, "--config", str(config))
+    assert code == 1
+    assert violations(body) == [
+        ("replica-bounds", "Entrypoint", 3, "at most 2"),
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)"),
+    ]
+    # Flags merge into the file: a second override keeps the first; a level replaces "all".
+    code, body = run_json(
+        CHAIN,
+        ACTIVE_ID,
+        "--config",
+        str(config),
+        "--chainlet-max-replica",
+        "Entrypoint=3",
+        "--level",
+        "no-scale-to-zero=disabled",
+    )
+    assert code == 0, body
+    assert body["rules"][-1]["outcome"] == "skip"
+
+
+# -- exit 2: nothing sent ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([CHAIN, ACTIVE_ID, "--min-replica", "one"], "invalid int value"),
+        ([CHAIN, ACTIVE_ID, "--chainlet-max-replica", "Generator"], "expected CHAINLET=N"),
+        ([CHAIN, ACTIVE_ID, "--chainlet-max-replica", "Generator=x"], "expected an integer"),
+        ([CHAIN, ACTIVE_ID, "--level", "replica-bounds"], "expected RULE=LEVEL"),
+        ([CHAIN, ACTIVE_ID, "--frobnicate"], "unrecognized arguments"),
+    ],
+    ids=["min-replica", "override-form", "override-number", "level-form", "unknown-flag"],
+)
+def test_usage_errors_exit_2(api_env: Emulator, argv: list[str], message: str) -> None:
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert "usage:" in err and message in err
+    assert api_env.requests == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        ([CHAIN, ACTIVE_ID, "--environment", "production"], "environment"),
+        ([CHAIN, "a/b"], "chain_deployment_id"),
+        ([CHAIN, ACTIVE_ID, "--allowed-status", "READY_ISH"], "deployment-active.statuses"),
+        ([CHAIN, ACTIVE_ID, "--min-replica", "4", "--max-replica", "2"], "replica-bounds"),
+        ([CHAIN, ACTIVE_ID, "--max-replica", "0"], "replica-bounds.maxReplica"),
+        (
+            [CHAIN, ACTIVE_ID, "--require-autoscaling-field", "min_replicas"],
+            "autoscaling-configured.requiredFields",
+        ),
+        ([CHAIN, ACTIVE_ID, "--level", "replica-bound=advisory"], "policy"),
+        ([CHAIN, ACTIVE_ID, "--level", "replica-bounds=strict"], "enforcementLevel"),
+        ([CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
+    ],
+    ids=[
+        "id-and-environment",
+        "bad-deployment-id",
+        "unknown-status",
+        "floor-above-ceiling",
+        "zero-ceiling",
+        "unknown-autoscaling-field",
+        "unknown-rule",
+        "unknown-level",
+        "plain-http-to-a-remote-host",
+    ],
+)
+def test_invalid_input_exits_2_without_a_request(
+    api_env: Emulator, argv: list[str], field: str
+) -> None:
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: invalid ") and field in err
+    assert api_env.requests == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"replica-bounds": {"maxReplicas": 8}}', "replica-bounds.maxReplicas"),
+        ('{"no-scale-to-zero": {"environments": "production"}}', "environments"),
+    ],
+    ids=["missing", "not-json", "not-an-object", "unknown-setting", "wrong-type"],
+)
+def test_a_bad_config_file_exits_2_without_a_request(
+    api_env: Emulator, tmp_path: Path, content: str | None, message: str
+) -> None:
+    config = tmp_path / "policy.json"
+    if content is not None:
+        config.write_text(content)
+    code, out, err = run(CHAIN, ACTIVE_ID, "--config", str(config))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: invalid ") and message in err
+    assert api_env.requests == []
+
+
+def test_missing_api_key_exits_2(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BASETEN_API_KEY")
+    code, _, err = run(CHAIN, ACTIVE_ID)
+    assert code == 2
+    assert "BASETEN_API_KEY" in err
+    assert api_env.requests == []
+
+
+# -- exit 3: the API failed -------------------------------------------------------------------
+
+
+def test_wrong_key_exits_3(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", WRONG_KEY)
+    code, out, err = run(CHAIN, ACTIVE_ID)
+    assert code == 3
+    assert out == ""
+    assert "AuthenticationError" in err and "HTTP 401" in err
+
+
+def test_not_found_exits_3(api_env: Emulator) -> None:
+    code, out, err = run(CHAIN, "dpnope99", "--json")
+    assert code == 3
+    assert out == ""
+    assert "NotFoundError" in err and "'dpnope99'" in err
+
+
+def test_an_environment_without_a_deployment_exits_3(api_env: Emulator) -> None:
+    api_env.set_environment(CHAIN, "empty", None)
+    code, _, err = run(CHAIN, "--environment", "empty")
+    assert code == 3
+    assert "no current deployment" in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [(Fault("status", status=501, times=None), "ServerError"), (Fault("html"), "ResponseFormat")],
+    ids=["server-error", "html-page"],
+)
+def test_server_and_format_errors_exit_3(api_env: Emulator, fault: Fault, error: str) -> None:
+    api_env.add_fault(fault)
+    code, out, err = run(CHAIN, ACTIVE_ID)
+    assert code == 3
+    assert out == ""
+    assert error in err
+
+
+# -- as a CI job runs it -------------------------------------------------------------------------
+
+
+def run_process(*argv: str, emulator: Emulator) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
+    env.update(BASETEN_API_KEY=TEST_KEY, BASETEN_API_URL=emulator.url)
+    proc = subprocess.run(
+        [sys.executable, "-m", "provider", "check", *argv],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+    assert TEST_KEY not in proc.stdout + proc.stderr
+    return proc
+
+
+def test_help_documents_the_flags_rules_and_exit_codes(emulator: Emulator) -> None:
+    proc = run_process("--help", emulator=emulator)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for flag in (
+        "--config FILE",
+        "--json",
+        "--environment",
+        "--allowed-status",
+        "--instance-type",
+        "--min-replica",
+        "--max-replica",
+        "--chainlet-min-replica",
+        "--chainlet-max-replica",
+        "--require-autoscaling-field",
+        "--no-scale-to-zero",
+        "--no-scale-to-zero-in",
+        "--level",
+    ):
+        assert flag in text
+    for rule in (
+        "deployment-active",
+        "allowed-instance-types",
+        "replica-bounds",
+        "autoscaling-configured",
+        "no-scale-to-zero",
+    ):
+        assert rule in text
+    for code in (
+        "0  every enabled rule passed",
+        "1  a mandatory rule",
+        "2  bad usage",
+        "3  Baseten",
+    ):
+        assert code in text
+    assert "BASETEN_API_KEY" in text
+    assert emulator.requests == []
+
+
+def test_a_ci_job_gates_on_the_exit_code(emulator: Emulator) -> None:
+    passed = run_process(CHAIN, "--environment", "production", emulator=emulator)
+    assert passed.returncode == 0, passed.stderr
+    assert "check passed" in passed.stdout
+    failed = run_process(CHAIN, "dpfail01", "--json", emulator=emulator)
+    assert failed.returncode == 1, failed.stderr
+    body = json.loads(failed.stdout)
+    assert body["passed"] is False
+    assert ("deployment-active", "Generator", "BUILD_FAILED", "one of ACTIVE") in violations(body)
+    usage = run_process(CHAIN, emulator=emulator)
+    assert usage.returncode == 2
+    assert "chain_deployment_id" in usage.stderr
+    assert len(emulator.requests) == 2
