@@ -1,6 +1,7 @@
 # The one entry point. Every target sets up .venv on first use.
 #   make demo   - a gated rollout against the local Baseten emulator (no account, no Pulumi CLI)
-#   make test   - lint, type-check and the whole test suite
+#   make test   - lint, type-check and the test suite (the reliability matrices run in scorecard)
+#   make scorecard - the reliability matrices, one line per family; fails on any shortfall
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 #   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
 #   make terraformrc - build/terraformrc: a CLI config serving baseten/baseten from .venv
@@ -9,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick tf-plan terraformrc clean
+.PHONY: demo test lint scorecard bench bench-quick tf-plan terraformrc clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,10 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/reliability
+
+scorecard: $(STAMP)
+	$(PY) -m tests.reliability.scorecard
 
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py

@@ -9,6 +9,13 @@ What a caller may rely on:
 * 429 (honouring ``Retry-After`` and a ``retry_after`` body field), 500/502/503/504, dropped
   connections and timeouts are retried with capped exponential backoff and jitter, bounded by
   :attr:`RetryPolicy.max_attempts` and :attr:`RetryPolicy.max_elapsed`.
+* Each attempt is bounded as a whole, not only per socket read: the response must be complete
+  within the read timeout and within the retry budget left. The body is read one socket read
+  at a time, each allowed only the time left, so a server that trickles bytes cannot hold a
+  call past :attr:`RetryPolicy.max_elapsed` (give or take the connect timeout); status and
+  headers are checked against the same deadline once they have arrived. A response that is
+  not complete in time is a :class:`~provider.errors.TransportError` saying it was too slow,
+  retried like a timeout. Bodies over :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
 * Every failure is a :class:`~provider.errors.BasetenError` subclass with the HTTP status and
   Baseten's message. The API key appears in no message, ``repr``, log line or pickle.
 """
@@ -18,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -27,6 +35,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, TypeVar
 
 import requests
+import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 
@@ -50,6 +59,11 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"pulumi-baseten-chains/{__version__} python-requests/{requests.__version__}"
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""Largest response body read (a chain deployment is a few KB); a larger one is refused."""
+_READ_CHUNK = 64 * 1024
+# No attempt is started with less time than this, so the last one in a budget is not doomed.
+_MIN_ATTEMPT_SECONDS = 0.05
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -59,7 +73,8 @@ class RetryPolicy:
 
     ``max_attempts`` counts requests (the first one included); ``max_elapsed`` bounds the
     seconds from the first request to the decision to give up, waits included: a wait that
-    would cross it is not started. Server-advised waits are capped at ``max_retry_after``.
+    would cross it is not started, and each attempt gets at most the time left (at least
+    50 ms). Server-advised waits are capped at ``max_retry_after``.
     """
 
     max_attempts: int = 5
@@ -106,8 +121,12 @@ class BasetenClient:
 
     ``api_key`` defaults to ``$BASETEN_API_KEY``; ``base_url`` to ``$BASETEN_API_URL`` and then
     ``https://api.baseten.co``. Both are checked here, before any connection is made.
-    ``timeout`` is ``(connect, read)`` seconds. ``sleep`` and ``clock`` are injectable so tests
-    can run retries in simulated time.
+    ``timeout`` is ``(connect, read)`` seconds; ``read`` bounds both the wait for any one byte
+    and the whole response, from the request sent to the last byte of the body. ``sleep`` and
+    ``clock`` are injectable so tests can run retries in simulated time (the per-attempt bound
+    is measured on the real monotonic clock, since it is about real I/O). ``pool_size`` is how
+    many connections are kept open for reuse; more threads than that still work, but their
+    extra connections are closed after each call.
     """
 
     def __init__(
@@ -117,7 +136,7 @@ class BasetenClient:
         *,
         timeout: tuple[float, float] = (10.0, 30.0),
         retry: RetryPolicy | None = None,
-        pool_size: int = 16,
+        pool_size: int = 32,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -218,10 +237,12 @@ class BasetenClient:
         """GET ``path`` with retries; the raw body of a 200."""
         policy = self._retry
         deadline = self._clock() + policy.max_elapsed
+        read_timeout = self._timeout[1]
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._attempt(path, what)
+            left = max(deadline - self._clock(), _MIN_ATTEMPT_SECONDS)
+            outcome = self._attempt(path, what, min(read_timeout, left))
             if not isinstance(outcome, _Retry):
                 return outcome
             wait = outcome.advised_wait
@@ -233,27 +254,46 @@ class BasetenClient:
             log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
             self._sleep(wait)
 
-    def _attempt(self, path: str, what: str) -> bytes | _Retry:
-        """One request: the body of a 200, a :class:`_Retry`, or a raised final error."""
+    def _attempt(self, path: str, what: str, limit: float) -> bytes | _Retry:
+        """One request, given ``limit`` seconds in all: the body of a 200, a :class:`_Retry`,
+        or a raised final error."""
+        started = time.monotonic()
         try:
             resp = self._session.get(
-                self.base_url + path, timeout=self._timeout, allow_redirects=False
+                self.base_url + path,
+                timeout=(self._timeout[0], limit),
+                allow_redirects=False,
+                stream=True,
             )
         except requests.exceptions.RequestException as exc:
             # Returned, not raised: no exception chain may lead back to the request (and its
             # Authorization header) from an error we raise later.
             return _Retry(functools.partial(_transport_error, _describe_transport(exc)), None)
+        try:
+            body = _read_body(resp, started + limit)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            resp.close()
+            return _Retry(functools.partial(_transport_error, _describe_body_error(exc)), None)
+        if body is None:
+            resp.close()
+            return _Retry(functools.partial(_transport_error, _too_slow(limit)), None)
+        if isinstance(body, int):
+            resp.close()
+            raise ResponseFormatError(
+                f"the response body is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB",
+                status=resp.status_code,
+            )
         status = resp.status_code
         if status == 200:
             _check_json_content_type(resp)
-            return resp.content
-        message = self._redact(_server_message(resp))
+            return body
+        message = self._redact(_server_message(resp, body))
         if status in (401, 403):
             raise AuthenticationError(message, status=status)
         if status == 404:
             raise NotFoundError(message, what=what)
         if status == 429:
-            advice = _retry_after(resp)
+            advice = _retry_after(resp, body)
             return _Retry(
                 lambda n: RateLimitedError(message, retry_after=advice, attempts=n), advice
             )
@@ -269,6 +309,51 @@ class BasetenClient:
 
 class _ChainList(BaseModel):
     chains: list[Chain]
+
+
+def _read_body(resp: requests.Response, deadline: float) -> bytes | int | None:
+    """The whole body, read before ``deadline`` (``time.monotonic``); ``None`` if it did not
+    arrive in time, the byte count if it outgrew :data:`MAX_RESPONSE_BYTES`.
+
+    One socket read at a time (``read1``), each allowed only the time left, so a trickle of
+    bytes cannot stretch the call: per-read timeouts alone would let every byte reset the
+    clock. Once the body is complete urllib3 hands the connection back to the pool (and
+    ``connection`` becomes ``None``), after which its socket is no longer ours to touch.
+    """
+    raw = resp.raw
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        conn = raw.connection
+        sock = getattr(conn, "sock", None) if conn is not None else None
+        if sock is not None:
+            sock.settimeout(left)
+        try:
+            chunk = raw.read1(_READ_CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:
+            return None
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return size
+        chunks.append(chunk)
+
+
+def _too_slow(limit: float) -> str:
+    return f"the Baseten API answered too slowly (the response took longer than {limit:.3g}s)"
+
+
+def _describe_body_error(exc: BaseException) -> str:
+    """A short cause for a failure while the body was being read."""
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return "the connection dropped in the middle of the response (truncated body)"
+    if isinstance(exc, urllib3.exceptions.DecodeError):
+        return "the response body could not be decoded (Content-Encoding)"
+    return f"the response could not be read ({type(exc).__name__})"
 
 
 def _check_json_content_type(resp: requests.Response) -> None:
@@ -315,23 +400,30 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
-def _server_message(resp: requests.Response) -> str:
-    """Baseten's message for an error response, whatever shape the body has."""
-    text = resp.text
+def _text(resp: requests.Response, body: bytes) -> str:
     try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
+        return body.decode(resp.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+def _server_message(resp: requests.Response, body: bytes) -> str:
+    """Baseten's message for an error response, whatever shape the body has."""
+    text = _text(resp, body)
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        parsed = None
+    if isinstance(parsed, dict):
         for key in ("message", "error", "detail"):
-            if isinstance(body.get(key), str) and body[key]:
-                return str(body[key])
+            if isinstance(parsed.get(key), str) and parsed[key]:
+                return str(parsed[key])
     plain = _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
     reason = resp.reason or "no reason given"
     return f"{reason}: {plain[:200]}" if plain else reason
 
 
-def _retry_after(resp: requests.Response) -> float | None:
+def _retry_after(resp: requests.Response, body: bytes) -> float | None:
     """Seconds the server asked us to wait: ``Retry-After`` header, else ``retry_after`` field."""
     header = resp.headers.get("Retry-After")
     if header:
@@ -344,13 +436,17 @@ def _retry_after(resp: requests.Response) -> float | None:
             except (TypeError, ValueError):
                 pass
     try:
-        body: Any = json.loads(resp.content)
-        value = body.get("retry_after") if isinstance(body, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return max(0.0, float(value))
-    except ValueError:
-        pass
-    return None
+        parsed: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    value = parsed.get("retry_after") if isinstance(parsed, dict) else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer too large for a float: no usable advice
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _describe_transport(exc: requests.exceptions.RequestException) -> str:

@@ -16,7 +16,11 @@ What a caller may rely on:
 * Auth: ``Authorization: Api-Key <key>`` or ``Authorization: Bearer <key>``; anything else
   answers 401 and does not consume a fault.
 * Per request, in this order: record the start, check auth, sleep :attr:`Emulator.latency`,
-  apply the first matching :class:`Fault` (if any), else answer normally, record the finish.
+  serve the first matching raw answer (:meth:`Emulator.add_raw_answer`), else apply the first
+  matching :class:`Fault` (if any), else answer normally, record the finish.
+* Every request any emulator in the process records is also counted by method in a
+  process-wide tally (:meth:`Emulator.methods_seen_by_all`), so a test session can prove that
+  nothing, anywhere, sent anything but ``GET``.
 * Deployments may follow a timeline of :class:`Step` s, by served-request count or by emulator
   clock time; the timeline shows wherever the deployment is served.
 * The request log (:class:`RecordedRequest`) never holds headers or the API key.
@@ -516,6 +520,41 @@ class _FaultSlot:
     remaining: int | None
 
 
+@dataclass
+class _RawAnswer:
+    path: str | None
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+    remaining: int | None
+
+
+class _Tally:
+    """Requests by method across every emulator of the process (see ``methods_seen_by_all``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.methods: dict[str, int] = {}
+        self.emulators = 0
+
+    def count(self, method: str) -> None:
+        with self.lock:
+            self.methods[method] = self.methods.get(method, 0) + 1
+
+    def started(self) -> None:
+        with self.lock:
+            self.emulators += 1
+
+    def reset(self) -> None:
+        with self.lock:
+            self.methods.clear()
+            self.emulators = 0
+
+
+_TALLY = _Tally()
+
+
 _PROMOTION_SETTINGS: dict[str, Any] = {
     "redeploy_on_promotion": False,
     "rolling_deploy": False,
@@ -688,6 +727,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer_get(self) -> None:
         emu = self._emu
         route_path = _route_path(self.path)
+        raw = emu._take_raw_answer(route_path)
+        if raw is not None:
+            self._send(raw.status, raw.body, raw.content_type, headers=raw.headers)
+            return
         fault = emu._take_fault(route_path)
         if fault is None:
             status, body = emu._route(route_path)
@@ -853,6 +896,7 @@ class Emulator:
         self._stop = threading.Event()
         self._chains: dict[str, _Chain] = {}
         self._faults: list[_FaultSlot] = []
+        self._raw_answers: list[_RawAnswer] = []
         self._requests: list[RecordedRequest] = []
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -881,6 +925,7 @@ class Emulator:
         server.timeout = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._server = server
+        _TALLY.started()
         self._thread = threading.Thread(
             target=self._accept_loop,
             args=(server, self._wake_r),
@@ -978,6 +1023,26 @@ class Emulator:
     def methods(self) -> set[str]:
         """Every method seen so far (authorized or not)."""
         return {r.method for r in self.requests}
+
+    @staticmethod
+    def methods_seen_by_all() -> dict[str, int]:
+        """Requests by method, counted over every Emulator of this process since import (or
+        :meth:`reset_methods_seen_by_all`), authorized or not; unaffected by
+        :meth:`clear_requests`. A session-end check of this proves nothing sent a mutation."""
+        with _TALLY.lock:
+            return dict(_TALLY.methods)
+
+    @staticmethod
+    def emulators_started() -> int:
+        """How many Emulators this process has started (since import or the last reset)."""
+        with _TALLY.lock:
+            return _TALLY.emulators
+
+    @staticmethod
+    def reset_methods_seen_by_all() -> None:
+        """Zero the process-wide tally of :meth:`methods_seen_by_all` and
+        :meth:`emulators_started`."""
+        _TALLY.reset()
 
     # -- fixtures -----------------------------------------------------------------------------
 
@@ -1113,9 +1178,50 @@ class Emulator:
             self._faults.append(_FaultSlot(dataclasses.replace(fault), path, fault.times))
 
     def clear_faults(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault and raw answer."""
         with self._lock:
             self._faults.clear()
+            self._raw_answers.clear()
+
+    def add_raw_answer(
+        self,
+        body: bytes,
+        path: str | None = None,
+        *,
+        status: int = 200,
+        content_type: str = "application/json",
+        headers: Sequence[tuple[str, str]] = (),
+        times: int | None = 1,
+    ) -> None:
+        """Answer authorized GETs of ``path`` (every path if None) with exactly these bytes,
+        ``times`` times (``None``: forever), before any queued fault. For what no
+        :class:`Fault` describes: any body a server might send (property-based tests).
+        ``Content-Length`` is always the body's length."""
+        if not isinstance(body, bytes):
+            raise TypeError("body must be bytes")
+        if not 100 <= status <= 599:
+            raise ValueError(f"status must be an HTTP status (100-599), got {status}")
+        if times is not None and (isinstance(times, bool) or times < 1):
+            raise ValueError("times must be None (forever) or a positive integer")
+        for name, value in (("Content-Type", content_type), *headers):
+            if any(c in "\r\n" for c in name + value) or not (name + value).isascii():
+                raise ValueError("header names and values must be ASCII without line breaks")
+        with self._lock:
+            self._raw_answers.append(
+                _RawAnswer(path, status, bytes(body), content_type, tuple(headers), times)
+            )
+
+    def _take_raw_answer(self, path: str) -> _RawAnswer | None:
+        with self._lock:
+            for index, answer in enumerate(self._raw_answers):
+                if answer.path is not None and answer.path != path:
+                    continue
+                if answer.remaining is not None:
+                    answer.remaining -= 1
+                    if answer.remaining <= 0:
+                        del self._raw_answers[index]
+                return answer
+            return None
 
     def pending_fault(self, path: str) -> Fault | None:
         """The fault the next authorized GET of ``path`` would get, without using it up."""
@@ -1167,6 +1273,7 @@ class Emulator:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
+        _TALLY.count(request.method)
 
     def _track(self, conn: socket.socket) -> None:
         with self._lock:

@@ -25,15 +25,36 @@ from typing import Any
 import pulumi
 
 from . import connection, models
+from .errors import InvalidInputError
 from .lookup import DeploymentQuery, deployment_outputs
 from .waiting import DEFAULT_TIMEOUT_SECONDS
 
 MAX_IN_FLIGHT = 16
-"""Lookups in flight at once. Baseten allows 100 requests/s per key; at a typical 150 ms per
-request, 16 in flight stay under it, and a burst over it is retried on 429 anyway."""
+"""Default lookups in flight at once. Baseten allows 100 requests/s per key; at a typical
+150 ms per request, 16 in flight stay near it, and a burst over it is retried on 429 anyway."""
 
+_max_in_flight = MAX_IN_FLIGHT
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+
+
+def set_max_in_flight(limit: int) -> None:
+    """Run up to ``limit`` Output-form lookups at once from now on (e.g. a key with a higher
+    rate limit). The current pool finishes its lookups and is replaced."""
+    global _max_in_flight  # noqa: PLW0603 - one process-wide setting, like the pool
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 256:
+        raise InvalidInputError("max_in_flight", f"must be an integer from 1 to 256, got {limit!r}")
+    _max_in_flight = limit
+    shutdown_lookup_pool()
+
+
+def shutdown_lookup_pool() -> None:
+    """Stop the lookup threads (after the lookups in progress); the next lookup starts anew."""
+    global _executor
+    with _executor_lock:
+        pool, _executor = _executor, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -101,7 +122,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor  # noqa: PLW0603 - one pool per process, made on first use
     with _executor_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="baseten-lookup")
+            _executor = ThreadPoolExecutor(_max_in_flight, thread_name_prefix="baseten-lookup")
         return _executor
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import logging
 import runpy
 import sys
@@ -262,6 +263,8 @@ def _run_in_fresh_context(
     collector = _LogCollector(echo)
     logger.addHandler(collector)
     loop = asyncio.new_event_loop()
+    # A failed run leaves outputs whose exception nobody awaits; it was already raised once.
+    loop.set_exception_handler(_quiet_unretrieved)
     asyncio.set_event_loop(loop)
     try:
         ROOT.set(None)
@@ -293,6 +296,14 @@ def _run_in_fresh_context(
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
+        # Finalize the failed run's futures now, on this thread, not at a random later point
+        # (on CPython 3.11 a collection inside another ast.parse can crash: gh-106905).
+        gc.collect()
+
+
+def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if "never retrieved" not in str(context.get("message", "")):
+        loop.default_exception_handler(context)
 
 
 async def _stack_outputs() -> tuple[dict[str, Any], set[str]]:
