@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
 import logging
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _sync_await
 
 from .resource import is_unknown
 
@@ -96,6 +97,28 @@ def _strip_secrets(value: Any) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def _thread_event_loop() -> Iterator[None]:
+    """An event loop for this worker thread for the length of one call, then closed.
+
+    Pulumi's mock monitor runs in the run loop's executor threads and makes itself a loop there
+    that nobody closes; closing ours means no stray loop is finalized later, mid-test.
+    """
+    policy = asyncio.get_event_loop_policy()
+    try:
+        policy.get_event_loop()
+        created = None
+    except RuntimeError:
+        created = asyncio.new_event_loop()
+        asyncio.set_event_loop(created)
+    try:
+        yield
+    finally:
+        if created is not None:
+            asyncio.set_event_loop(None)
+            created.close()
+
+
 class _UnknownPreservingMonitor(mocks.MockMonitor):
     """The stock mock monitor turns unknown inputs into ``None``; the engine keeps them unknown.
 
@@ -106,21 +129,29 @@ class _UnknownPreservingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-        id_, state = self.mocks.new_resource(
-            mocks.MockResourceArgs(
-                typ=request.type,
-                name=request.name,
-                inputs=inputs,
-                provider=request.provider,
-                resource_id=request.importId,
-                custom=request.custom or False,
+        with _thread_event_loop():
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            id_, state = self.mocks.new_resource(
+                mocks.MockResourceArgs(
+                    typ=request.type,
+                    name=request.name,
+                    inputs=inputs,
+                    provider=request.provider,
+                    resource_id=request.importId,
+                    custom=request.custom or False,
+                )
             )
-        )
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+            obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def ReadResource(self, request: Any) -> Any:
+        with _thread_event_loop():
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def Invoke(self, request: Any) -> Any:
+        with _thread_event_loop():
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 
 class DynamicResourceMocks(mocks.Mocks):
@@ -295,6 +326,7 @@ def _run_in_fresh_context(
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         # Finalize the failed run's futures now, on this thread, not at a random later point
         # (on CPython 3.11 a collection inside another ast.parse can crash: gh-106905).
