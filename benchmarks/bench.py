@@ -198,19 +198,26 @@ def per_request(n: int) -> dict[str, Any]:
         client = BasetenClient(api_key=KEY, base_url=url)
         session = requests.Session()
         session.headers["Authorization"] = f"Api-Key {KEY}"
+        # Our client skips proxy/netrc lookups for loopback URLs; this session does the same,
+        # so the comparison is not won on environment lookups alone.
+        bare = requests.Session()
+        bare.trust_env = False
+        bare.headers["Authorization"] = f"Api-Key {KEY}"
         sdk = baseten_sdk_client(url)
 
         def ours() -> None:
             for i in range(n):
                 client.get_chain_deployment(BENCH_CHAIN, ids[i % len(ids)])
 
-        def raw() -> None:
-            for i in range(n):
-                r = session.get(
-                    f"{url}/v1/chains/{BENCH_CHAIN}/deployments/{ids[i % len(ids)]}", timeout=30
-                )
-                r.raise_for_status()
-                r.json()
+        def raw_with(s: requests.Session) -> Callable[[], None]:
+            def run() -> None:
+                for i in range(n):
+                    path = f"/v1/chains/{BENCH_CHAIN}/deployments/{ids[i % len(ids)]}"
+                    r = s.get(url + path, timeout=30)
+                    r.raise_for_status()
+                    r.json()
+
+            return run
 
         def official() -> None:
             for i in range(n):
@@ -218,7 +225,12 @@ def per_request(n: int) -> dict[str, Any]:
                     chain_id=BENCH_CHAIN, chain_deployment_id=ids[i % len(ids)]
                 )
 
-        runs = {"our BasetenClient": ours, "raw requests.Session": raw, "baseten SDK": official}
+        runs = {
+            "our BasetenClient": ours,
+            "raw requests.Session": raw_with(session),
+            "raw requests.Session, trust_env=False": raw_with(bare),
+            "baseten SDK": official,
+        }
         for fn in runs.values():  # warm connections and caches
             fn()
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
@@ -231,6 +243,7 @@ def per_request(n: int) -> dict[str, Any]:
             rows[name] = {"wall_s": wall, "cpu_s": cpu, "us_per_request": wall / n * 1e6}
         client.close()
         session.close()
+        bare.close()
         sdk.close()
     base = rows["raw requests.Session"]
     for row in rows.values():
