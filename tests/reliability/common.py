@@ -6,11 +6,11 @@ import gc
 import socket
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from provider.client import RetryPolicy
 from provider.emulator import Emulator, deployment_path
+from tests.provider_host import wait_until
 
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
@@ -76,16 +76,6 @@ class Stopwatch:
         self.seconds = time.monotonic() - self.started
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:
-    """Poll ``predicate``, bounded in time and in count; True once it holds."""
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / interval) + 1):
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(interval)
-    return predicate()
 
 
 def wait_for_log(emulator: Emulator, path: str, count: int, timeout: float = 5.0) -> None:

@@ -27,8 +27,9 @@ from provider import connection, functions
 from provider.emulator import Emulator, RecordedRequest
 from provider.functions import get_chain_deployment_output
 from provider.testing import ProgramError, run_program
+from tests.provider_host import wait_until
 from tests.reliability import report
-from tests.reliability.common import CHAIN, DEP_PATH, wait_until
+from tests.reliability.common import CHAIN, DEP_PATH
 
 pytestmark = pytest.mark.family("load")
 
