@@ -1,0 +1,91 @@
+"""A local stand-in for the Baseten management API (chains endpoints) on 127.0.0.1.
+
+The emulator serves the read-only chain calls of ``https://api.baseten.co`` from in-memory
+fixtures, so the client, the readiness gate and the Pulumi provider can be exercised without a
+network or a real key. It is built on the standard library only and binds to 127.0.0.1 alone.
+
+What a caller may rely on:
+
+* Routes (``GET`` only, JSON, ``Content-Type: application/json``, always a ``Content-Length``
+  unless a :class:`Fault` says otherwise): ``/v1/chains``, ``/v1/chains/{chain_id}``,
+  ``/v1/chains/{chain_id}/deployments``,
+  ``/v1/chains/{chain_id}/deployments/{chain_deployment_id}`` and
+  ``/v1/chains/{chain_id}/environments/{env_name}``. Unknown things answer 404 with a
+  ``{"message": ...}`` body; any other method answers 405 (and is recorded, so a test can prove
+  that nothing ever sent a ``DELETE``).
+* Auth: ``Authorization: Api-Key <key>`` or ``Authorization: Bearer <key>``; anything else
+  answers 401 and does not consume a fault.
+* Per request, in this order: record the start, check auth, sleep :attr:`Emulator.latency`,
+  serve the first matching raw answer (:meth:`Emulator.add_raw_answer`), else apply the first
+  matching :class:`Fault` (if any), else answer normally, record the finish.
+* Every request any emulator in the process records is also counted by method in a
+  process-wide tally (:meth:`Emulator.methods_seen_by_all`), so a test session can prove that
+  nothing, anywhere, sent anything but ``GET``.
+* Deployments may follow a timeline of :class:`Step` s, by served-request count or by emulator
+  clock time; the timeline shows wherever the deployment is served.
+* The request log (:class:`RecordedRequest`) never holds headers or the API key.
+* Nothing happens at import time; :class:`Emulator` starts a server only on ``__enter__`` /
+  :meth:`Emulator.start`, and stops within a second on ``__exit__`` / :meth:`Emulator.close`,
+  even while a ``hang`` fault is in progress.
+
+Run it by hand with ``python -m provider.emulator --scenario rollout`` (``--help`` lists the
+scenarios).
+
+Every name below is importable from ``provider.emulator``; the modules hold, in dependency order:
+
+* :mod:`~provider.emulator.validation` - the seconds check shared by the value types and the CLI;
+* :mod:`~provider.emulator.timeline` - :class:`Step`, :data:`IN_PROGRESS_STATUSES` and a
+  deployment's timeline state;
+* :mod:`~provider.emulator.faults` - :class:`Fault`, :data:`FAULT_KINDS` and the body
+  transformations of the content faults;
+* :mod:`~provider.emulator.recording` - :class:`RecordedRequest` and the process-wide tally;
+* :mod:`~provider.emulator.fixtures` - the API paths, :func:`make_chainlet`,
+  :func:`make_deployment` and :func:`load_default_fixtures`;
+* :mod:`~provider.emulator.state` - one emulator's in-memory chains, faults and raw answers;
+* :mod:`~provider.emulator.handler` - the HTTP server and request handler (:data:`HOST`);
+* :mod:`~provider.emulator.server` - :class:`Emulator` itself;
+* :mod:`~provider.emulator.scenarios` - :data:`SCENARIOS` and :func:`apply_scenario`;
+* :mod:`~provider.emulator.cli` - :func:`main`, run by ``python -m provider.emulator``.
+"""
+
+from __future__ import annotations
+
+from .cli import main
+from .faults import FAULT_KINDS, Fault
+from .fixtures import AUDIO_CHAIN as AUDIO_CHAIN
+from .fixtures import (
+    DEFAULT_CREATED_AT,
+    chain_path,
+    deployment_path,
+    environment_path,
+    load_default_fixtures,
+    make_chainlet,
+    make_deployment,
+)
+from .fixtures import RAG_CHAIN as RAG_CHAIN
+from .handler import HOST
+from .recording import RecordedRequest
+from .scenarios import SCENARIOS, apply_scenario
+from .server import DEFAULT_API_KEY, Emulator
+from .timeline import IN_PROGRESS_STATUSES, Step
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_CREATED_AT",
+    "FAULT_KINDS",
+    "HOST",
+    "IN_PROGRESS_STATUSES",
+    "SCENARIOS",
+    "Emulator",
+    "Fault",
+    "RecordedRequest",
+    "Step",
+    "apply_scenario",
+    "chain_path",
+    "deployment_path",
+    "environment_path",
+    "load_default_fixtures",
+    "main",
+    "make_chainlet",
+    "make_deployment",
+]
