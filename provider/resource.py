@@ -31,6 +31,7 @@ import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
 from . import connection, ids, models
+from .client import BasetenClient
 from .errors import InvalidInputError, NotFoundError
 from .lookup import (
     LOOKUP_BY_ENVIRONMENT,
@@ -106,7 +107,7 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         self._api_key = req.config.get(connection.CONFIG_API_KEY) or None
         self._api_url = req.config.get(connection.CONFIG_API_URL) or None
 
-    def _client(self) -> Any:
+    def _client(self) -> BasetenClient:
         return connection.shared_client(self._api_key, self._api_url)
 
     # -- engine calls ------------------------------------------------------------------------
