@@ -367,10 +367,6 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     config = parse_config(merge_documents(document, flags_document(args)))
     with BasetenClient(base_url=args.api_url) as client:
         deployment = query.fetch(client)
-    if deployment.environment is None and query.environment is not None:
-        # As the resource's `environment` output: the environment it was looked up by. The pack
-        # sees that output, so no-scale-to-zero's environment list must match the same value.
-        deployment = deployment.model_copy(update={"environment": query.environment})
     report = config.check(deployment)
     if args.json:
         json.dump(report.to_json(), out, indent=2)

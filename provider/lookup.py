@@ -15,7 +15,7 @@ from typing import Any
 
 from . import ids
 from .client import BasetenClient
-from .errors import InvalidInputError, NotFoundError
+from .errors import NotFoundError
 from .models import ChainDeployment
 from .status import DEFAULT_READY, Verdict, assess
 from .waiting import DEFAULT_TIMEOUT_SECONDS, wait_until_ready
@@ -45,14 +45,7 @@ class DeploymentQuery:
     ) -> DeploymentQuery:
         """Validate everything; raise :class:`InvalidInputError` naming the first bad field."""
         chain = ids.check_id("chain_id", chain_id)
-        if chain_deployment_id is not None and environment is not None:
-            raise InvalidInputError(
-                "environment", "give either chain_deployment_id or environment, not both"
-            )
-        if chain_deployment_id is None and environment is None:
-            raise InvalidInputError(
-                "chain_deployment_id", "one of chain_deployment_id or environment is required"
-            )
+        ids.check_one_target(chain_deployment_id is not None, environment is not None)
         deployment = (
             ids.check_id("chain_deployment_id", chain_deployment_id)
             if chain_deployment_id is not None
@@ -82,13 +75,18 @@ class DeploymentQuery:
             return client.get_chain_deployment(self.chain_id, self.chain_deployment_id)
         assert self.environment is not None
         env = client.get_chain_environment(self.chain_id, self.environment)
-        if env.current_deployment is None:
+        current = env.current_deployment
+        if current is None:
             raise NotFoundError(
                 "the environment has no current deployment (nothing was promoted to it yet)",
                 what=f"a current deployment of environment {self.environment!r} "
                 f"of chain {self.chain_id!r}",
             )
-        return env.current_deployment
+        if current.environment is None:
+            # It serves this environment, whatever its own field says: every caller (outputs,
+            # policies, Terraform) should see the environment it was looked up by.
+            current = current.model_copy(update={"environment": self.environment})
+        return current
 
     def resolve(
         self,
@@ -102,18 +100,14 @@ class DeploymentQuery:
         """Fetch, then wait until ready if ``wait_for`` is not empty."""
         if not self.wait_for:
             return self.fetch(client)
-        options: dict[str, Any] = {
-            k: v
-            for k, v in {
-                "on_progress": on_progress,
-                "on_warning": on_warning,
-                "clock": clock,
-                "sleep": sleep,
-            }.items()
-            if v is not None
-        }
         return wait_until_ready(
-            lambda: self.fetch(client), self.wait_for, self.timeout_seconds, **options
+            lambda: self.fetch(client),
+            self.wait_for,
+            self.timeout_seconds,
+            clock=clock,
+            sleep=sleep,
+            on_progress=on_progress,
+            on_warning=on_warning,
         )
 
     def is_ready(self, deployment: ChainDeployment) -> bool:
@@ -154,9 +148,7 @@ def deployment_outputs(query: DeploymentQuery, deployment: ChainDeployment) -> d
     return {
         "chain_id": deployment.chain_id,
         "chain_deployment_id": deployment.id,
-        "environment": deployment.environment
-        if deployment.environment is not None
-        else query.environment,
+        "environment": deployment.environment,
         "lookup_by": query.lookup_by,
         "wait_for": sorted(query.wait_for),
         "timeout_seconds": query.timeout_seconds,

@@ -224,19 +224,11 @@ def _check_failures(inputs: Mapping[str, Any]) -> list[dyn.CheckFailure]:
     failures: list[dyn.CheckFailure] = []
     if "chain_id" not in inputs:
         failures.append(dyn.CheckFailure("chain_id", "chain_id is required"))
-    given = [k for k in ("chain_deployment_id", "environment") if k in inputs]
-    if len(given) == 2:
-        failures.append(
-            dyn.CheckFailure(
-                "environment", "give either chain_deployment_id or environment, not both"
-            )
-        )
-    elif not given:
-        failures.append(
-            dyn.CheckFailure(
-                "chain_deployment_id", "one of chain_deployment_id or environment is required"
-            )
-        )
+    try:
+        # Present counts, unknown or not: an unknown id is still the one target.
+        ids.check_one_target("chain_deployment_id" in inputs, "environment" in inputs)
+    except InvalidInputError as exc:
+        failures.append(dyn.CheckFailure(exc.field, exc.reason))
     # Each field on its own, so every bad property is reported, not just the first.
     for key, validate in _FIELD_CHECKS.items():
         if key in known:

@@ -47,12 +47,19 @@ def wait_until_ready(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     *,
     poll: Backoff = DEFAULT_POLL,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    on_progress: Callable[[str], None] = log.info,
-    on_warning: Callable[[str], None] = log.warning,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ChainDeployment:
-    """Return the deployment once it and all its chainlets are in ``ready``."""
+    """Return the deployment once it and all its chainlets are in ``ready``.
+
+    ``None`` means the default: the monotonic clock, ``time.sleep``, and this module's logger.
+    """
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
+    on_progress = on_progress or log.info
+    on_warning = on_warning or log.warning
     start = clock()
     deadline = start + timeout_seconds
     last_seen = ""

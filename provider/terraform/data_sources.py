@@ -81,11 +81,6 @@ API_KEY_HINT = (
     "BASETEN_API_KEY"
 )
 
-# A syntactically valid id standing in for a value Terraform does not know yet, so that the
-# cross-field rules of DeploymentQuery.parse can run at validation time without a copy here.
-_PLACEHOLDER_ID = "unknown"
-
-
 class Interrupted(Exception):
     """Terraform asked the provider to stop while a read was waiting."""
 
@@ -209,11 +204,10 @@ def deployment_config_errors(config: Config) -> list[InvalidInputError]:
         except InvalidInputError as exc:
             errors.append(exc)
     deployment, environment = config.get("chain_deployment_id"), config.get("environment")
-    if not errors and is_known(deployment) and is_known(environment):
-        # "exactly one of" lives in DeploymentQuery.parse; the other values are valid or
-        # unknown, so placeholders for them cannot cause an error of their own.
+    # An unknown value may still turn out null (`cond ? id : null`): judge known values only.
+    if is_known(deployment) and is_known(environment):
         try:
-            DeploymentQuery.parse(_PLACEHOLDER_ID, deployment, environment)
+            ids.check_one_target(deployment is not None, environment is not None)
         except InvalidInputError as exc:
             errors.append(exc)
     return errors
