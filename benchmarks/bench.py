@@ -113,7 +113,7 @@ def resource_path(url: str, ids: list[str]) -> None:
     from tests.provider_host import ProviderHost
 
     with ProviderHost({"BASETEN_API_KEY": None, "BASETEN_API_URL": None}) as host:
-        host.configure({"baseten:apiKey": KEY, "baseten:apiUrl": url}, ["baseten:apiKey"])
+        host.configure_api(KEY, url)
 
         def create(deployment_id: str) -> str:
             props = {
@@ -264,7 +264,7 @@ def requests_per_step() -> dict[str, int]:
         Emulator(api_key=KEY) as emu,
         ProviderHost({"BASETEN_API_KEY": None, "BASETEN_API_URL": None}) as host,
     ):
-        host.configure({"baseten:apiKey": KEY, "baseten:apiUrl": emu.url}, ["baseten:apiKey"])
+        host.configure_api(KEY, emu.url)
         inputs = {
             "chain_id": "ch7k2p9q",
             "chain_deployment_id": "dp3m8x1v",

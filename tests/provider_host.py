@@ -233,6 +233,12 @@ class ProviderHost:
         )
         return self._call("Configure", request)
 
+    def configure_api(self, api_key: str, api_url: str) -> Any:
+        """``Configure`` as a stack with ``baseten:apiKey`` (secret) and ``baseten:apiUrl``."""
+        return self.configure(
+            {"baseten:apiKey": api_key, "baseten:apiUrl": api_url}, secret_keys=["baseten:apiKey"]
+        )
+
     def check(
         self, olds: Mapping[str, Any] | None, news: Mapping[str, Any], *, urn: str = ""
     ) -> dict[str, Any]:

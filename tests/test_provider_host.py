@@ -104,10 +104,7 @@ def emulator() -> Iterator[Emulator]:
 def host(emulator: Emulator) -> Iterator[ProviderHost]:
     """The real provider host, configured as the engine does: key as a secret config value."""
     with ProviderHost(env=NO_API_ENV) as h:
-        h.configure(
-            {"baseten:apiKey": TEST_KEY, "baseten:apiUrl": emulator.url},
-            secret_keys=["baseten:apiKey"],
-        )
+        h.configure_api(TEST_KEY, emulator.url)
         yield h
 
 
@@ -707,10 +704,7 @@ def test_delete_sends_nothing(host: ProviderHost, emulator: Emulator) -> None:
 
 def test_a_wrong_configured_key_gets_401_and_leaks_neither_key(emulator: Emulator) -> None:
     with ProviderHost(env=NO_API_ENV) as other:
-        other.configure(
-            {"baseten:apiKey": WRONG_KEY, "baseten:apiUrl": emulator.url},
-            secret_keys=["baseten:apiKey"],
-        )
+        other.configure_api(WRONG_KEY, emulator.url)
         with pytest.raises(ProviderHostError) as info:
             other.create(by_id())
         assert "HTTP 401" in info.value.details

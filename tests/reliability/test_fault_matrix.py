@@ -368,10 +368,7 @@ def shared_emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="module")
 def host(shared_emulator: Emulator) -> Iterator[ProviderHost]:
     with ProviderHost(env=NO_API_ENV) as h:
-        h.configure(
-            {"baseten:apiKey": TEST_KEY, "baseten:apiUrl": shared_emulator.url},
-            secret_keys=["baseten:apiKey"],
-        )
+        h.configure_api(TEST_KEY, shared_emulator.url)
         yield h
 
 

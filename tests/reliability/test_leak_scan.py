@@ -218,10 +218,7 @@ def _provider_host(places: Places, emulator: Emulator) -> None:
         "timeout_seconds": 60.0,
     }
     with ProviderHost(env=env) as host:
-        host.configure(
-            {"baseten:apiKey": TEST_KEY, "baseten:apiUrl": emulator.url},
-            secret_keys=["baseten:apiKey"],
-        )
+        host.configure_api(TEST_KEY, emulator.url)
         checked = host.check({}, inputs)
         created = host.create(checked["inputs"])
         host.diff(created["id"], created["properties"], checked["inputs"])

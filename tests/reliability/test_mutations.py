@@ -31,10 +31,7 @@ pytestmark = pytest.mark.family("mutations")
 @pytest.fixture
 def host(emulator: Emulator) -> Iterator[ProviderHost]:
     with ProviderHost(env={"BASETEN_API_KEY": None, "BASETEN_API_URL": None}) as h:
-        h.configure(
-            {"baseten:apiKey": TEST_KEY, "baseten:apiUrl": emulator.url},
-            secret_keys=["baseten:apiKey"],
-        )
+        h.configure_api(TEST_KEY, emulator.url)
         yield h
 
 
