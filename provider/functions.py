@@ -16,6 +16,7 @@ Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,12 @@ class GetChainDeploymentResult:
     deployment: models.ChainDeployment
 
 
+# The result's plain fields are outputs of the lookup, by the same names.
+_RESULT_OUTPUTS = tuple(
+    f.name for f in dataclasses.fields(GetChainDeploymentResult) if f.name != "deployment"
+)
+
+
 def _credentials(api_key: str | None, api_url: str | None) -> tuple[str | None, str | None]:
     config = pulumi.Config("baseten")
     return (
@@ -104,18 +111,8 @@ def get_chain_deployment(
     client = connection.shared_client(*_credentials(api_key, api_url))
     deployment = query.resolve(client)
     outputs = deployment_outputs(query, deployment)
-    return GetChainDeploymentResult(
-        chain_id=outputs["chain_id"],
-        chain_deployment_id=outputs["chain_deployment_id"],
-        environment=outputs["environment"],
-        status=outputs["status"],
-        created_at=outputs["created_at"],
-        ready=outputs["ready"],
-        chainlets=outputs["chainlets"],
-        chainlets_by_name=outputs["chainlets_by_name"],
-        instance_types=outputs["instance_types"],
-        deployment=deployment,
-    )
+    plain = {name: outputs[name] for name in _RESULT_OUTPUTS}
+    return GetChainDeploymentResult(**plain, deployment=deployment)
 
 
 def _pool() -> ThreadPoolExecutor:
