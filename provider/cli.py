@@ -24,7 +24,17 @@ from typing import Any, TextIO
 
 from ._version import __version__
 from .client import BasetenClient
-from .errors import BasetenError, DeploymentNotReadyError, InvalidInputError
+from .errors import (
+    EXIT_API,
+    EXIT_NOT_READY,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    ApiError,
+    BasetenError,
+    one_line,
+    presentation,
+)
 from .lookup import DeploymentQuery
 from .models import ChainDeployment, is_known_status
 from .policy import (
@@ -41,11 +51,7 @@ from .policy import (
     parse_config,
 )
 
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_USAGE = 2
-EXIT_API = 3
-EXIT_NOT_READY = 4
+__all__ = ["EXIT_API", "EXIT_NOT_READY", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main"]
 
 _ENVIRONMENT_HELP = """\
 environment:
@@ -415,12 +421,7 @@ def main(
         if args.command == "check":
             return _check(args, out)
         return _get(args, out, err)
-    except InvalidInputError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_USAGE
     except BasetenError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=err)
-        return EXIT_API
-    except DeploymentNotReadyError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_NOT_READY
+        named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
+        print(f"error: {named}{one_line(exc)}", file=err)
+        return presentation(exc).exit_code

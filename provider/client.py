@@ -16,7 +16,7 @@ What a caller may rely on:
   headers are checked against the same deadline once they have arrived. A response that is
   not complete in time is a :class:`~provider.errors.TransportError` saying it was too slow,
   retried like a timeout. Bodies over :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
-* Every failure is a :class:`~provider.errors.BasetenError` subclass with the HTTP status and
+* Every failure is a :class:`~provider.errors.ApiError` subclass with the HTTP status and
   Baseten's message. The API key appears in no message, ``repr``, log line or pickle.
 """
 
@@ -42,9 +42,10 @@ from requests.adapters import HTTPAdapter
 from . import ids
 from ._version import __version__
 from .backoff import Backoff
+from .deadline import Deadline
 from .errors import (
+    ApiError,
     AuthenticationError,
-    BasetenError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
@@ -108,7 +109,7 @@ class _ApiKeyAuth(requests.auth.AuthBase):
 class _Retry:
     """One attempt failed in a way worth retrying; ``final`` builds the error to give up with."""
 
-    final: Callable[[int], BasetenError]
+    final: Callable[[int], ApiError]
     advised_wait: float | None
 
 
@@ -165,7 +166,9 @@ class BasetenClient:
 
     # -- the calls ---------------------------------------------------------------------------
 
-    def get_chain_deployment(self, chain_id: str, chain_deployment_id: str) -> ChainDeployment:
+    def get_chain_deployment(
+        self, chain_id: str, chain_deployment_id: str, *, deadline: Deadline | None = None
+    ) -> ChainDeployment:
         """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``."""
         c = ids.path_segment("chain_id", chain_id)
         d = ids.path_segment("chain_deployment_id", chain_deployment_id)
@@ -173,6 +176,7 @@ class BasetenClient:
             f"/v1/chains/{c}/deployments/{d}",
             ChainDeployment,
             what=f"chain deployment {chain_deployment_id!r} of chain {chain_id!r}",
+            deadline=deadline,
         )
 
     def get_chain(self, chain_id: str) -> Chain:
@@ -192,10 +196,12 @@ class BasetenClient:
             if chain.name == name:
                 return chain
         raise NotFoundError(
-            "no chain with that name in GET /v1/chains", what=f"chain named {name!r}"
+            "no chain with that name in GET /v1/chains", what=f"chain named {name!r}", status=None
         )
 
-    def get_chain_environment(self, chain_id: str, env_name: str) -> ChainEnvironment:
+    def get_chain_environment(
+        self, chain_id: str, env_name: str, *, deadline: Deadline | None = None
+    ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
         c = ids.path_segment("chain_id", chain_id)
         e = ids.path_segment("environment", env_name)
@@ -203,6 +209,7 @@ class BasetenClient:
             f"/v1/chains/{c}/environments/{e}",
             ChainEnvironment,
             what=f"environment {env_name!r} of chain {chain_id!r}",
+            deadline=deadline,
         )
 
     def close(self) -> None:
@@ -224,8 +231,10 @@ class BasetenClient:
 
     # -- the machinery -----------------------------------------------------------------------
 
-    def _get_model(self, path: str, model: type[_M], *, what: str) -> _M:
-        body = self._get(path, what=what)
+    def _get_model(
+        self, path: str, model: type[_M], *, what: str, deadline: Deadline | None = None
+    ) -> _M:
+        body = self._get(path, what=what, deadline=deadline)
         try:
             return model.model_validate_json(body)
         except ValidationError as exc:
@@ -233,15 +242,18 @@ class BasetenClient:
         # Raised outside the except block: the error carries no chain back to the body.
         raise error
 
-    def _get(self, path: str, *, what: str) -> bytes:
+    def _get(self, path: str, *, what: str, deadline: Deadline | None = None) -> bytes:
         """GET ``path`` with retries; the raw body of a 200."""
         policy = self._retry
-        deadline = self._clock() + policy.max_elapsed
+        budget = policy.max_elapsed
+        if deadline is not None:
+            budget = min(budget, deadline.remaining())
+        deadline_at = self._clock() + budget
         read_timeout = self._timeout[1]
         attempt = 0
         while True:
             attempt += 1
-            left = max(deadline - self._clock(), _MIN_ATTEMPT_SECONDS)
+            left = max(deadline_at - self._clock(), _MIN_ATTEMPT_SECONDS)
             outcome = self._attempt(path, what, min(read_timeout, left))
             if not isinstance(outcome, _Retry):
                 return outcome
@@ -249,8 +261,12 @@ class BasetenClient:
             if wait is None:
                 wait = policy.backoff.delay(attempt - 1)
             wait = min(max(wait, 0.0), policy.max_retry_after)
-            if attempt >= policy.max_attempts or self._clock() + wait > deadline:
+            if attempt >= policy.max_attempts:
                 raise outcome.final(attempt)
+            if self._clock() + wait > deadline_at:
+                error = outcome.final(attempt)
+                error.out_of_time = deadline is not None and budget < policy.max_elapsed
+                raise error
             log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
             self._sleep(wait)
 

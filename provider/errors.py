@@ -1,22 +1,29 @@
-"""The errors this package raises, and what a caller may rely on in each.
+"""Every error this package raises, under one root, and how each front end presents it.
 
-Two families:
+:class:`BasetenError` is the root (as ``requests.RequestException`` is for ``requests``), so a
+caller can ``except BasetenError`` once. Below it, by cause:
 
 * :class:`InvalidInputError` - the caller's input was refused before any request was sent. It
   names the offending ``field`` and the ``reason``; it never echoes a credential.
-* :class:`BasetenError` - the Baseten API (or the way to it) failed. It carries the HTTP
-  ``status`` (``None`` when no response arrived) and Baseten's own ``message``. Subclasses say
-  what kind of failure it was, so callers can ``except`` by cause.
+* :class:`ApiError` - the Baseten API (or the way to it) failed. ``status`` is the HTTP status
+  of the response that decided it, ``None`` when there was none (no response, or a 200 whose
+  content was the problem); ``message`` is Baseten's own message or a description of what went
+  wrong on the way.
+* :class:`DeploymentNotReadyError` - the readiness gate did not open: the API answered fine, the
+  deployment did not become ready (failed for good, or not within the deadline).
+* :class:`CancelledError` - the caller's cancel signal stopped the call (Ctrl-C, ``terraform``
+  stopping the provider, the engine's ``Cancel``).
 
-:class:`DeploymentNotReadyError` and its subclasses come from the readiness gate: the API
-answered fine, but the deployment did not become ready.
-
-No message built here contains an API key: the client redacts the key from anything the
-server sends back before it reaches one of these classes.
+:data:`PRESENTATIONS` is the one table that says, per class, the command line's exit code and
+the title a front end shows (a Terraform diagnostic's summary, the first words of a Pulumi
+error); :func:`presentation` looks an error up in it. No message built here contains an API key:
+the client redacts the key from anything the server sends back before it reaches these classes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,15 +37,15 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
     return error
 
 
-class _Picklable:
-    """Errors here take keyword arguments; pickle them by state so they cross processes."""
+class BasetenError(Exception):
+    """The root of every error this package raises on purpose."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        assert isinstance(self, BaseException)
+        # Subclasses take keyword arguments; pickle by state so errors cross processes.
         return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
-class InvalidInputError(_Picklable, ValueError):
+class InvalidInputError(BasetenError, ValueError):
     """An input was refused before any request was sent."""
 
     def __init__(self, field: str, reason: str) -> None:
@@ -47,12 +54,16 @@ class InvalidInputError(_Picklable, ValueError):
         super().__init__(f"invalid {field}: {reason}")
 
 
-class BasetenError(_Picklable, Exception):
+class ApiError(BasetenError):
     """The Baseten API could not answer the call.
 
-    ``status`` is the HTTP status of the last response (``None`` if none arrived) and
-    ``message`` is Baseten's own message for it (or a description of what went wrong on the way).
+    ``status`` is the HTTP status that decided the failure (``None`` if no response arrived or
+    the failure was in a 200's content); ``message`` is Baseten's own message for it (or a
+    description of what went wrong on the way). ``out_of_time`` is true when the call gave up
+    because the caller's deadline left no time for another attempt or wait.
     """
+
+    out_of_time: bool = False
 
     def __init__(self, message: str, *, status: int | None = None, hint: str = "") -> None:
         self.status = status
@@ -63,39 +74,37 @@ class BasetenError(_Picklable, Exception):
         super().__init__(f"{text} ({hint})" if hint else text)
 
 
-class AuthenticationError(BasetenError):
-    """401 or 403: the API key is missing, wrong or lacks access."""
+class AuthenticationError(ApiError):
+    """401 or 403: the API key is wrong or lacks access. Front ends add where to set it."""
 
     def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(
-            message,
-            status=status,
-            hint="check BASETEN_API_KEY or the Pulumi config baseten:apiKey",
-        )
+        super().__init__(message, status=status, hint="the API key was refused")
 
 
-class NotFoundError(BasetenError):
-    """404: the chain, the deployment or the environment does not exist (or is not visible)."""
+class NotFoundError(ApiError):
+    """The chain, the deployment or the environment's current deployment does not exist.
 
-    def __init__(self, message: str, *, what: str) -> None:
+    ``status`` is 404 when Baseten said so; ``None`` when the API answered but the thing is
+    absent (an environment with no current deployment, no chain of that name).
+    """
+
+    def __init__(self, message: str, *, what: str, status: int | None = 404) -> None:
         self.what = what
-        super().__init__(f"{what} was not found; Baseten said: {message}", status=404)
+        said = f"; Baseten said: {message}" if status is not None else f": {message}"
+        super().__init__(f"{what} was not found{said}", status=status)
 
 
-class RateLimitedError(BasetenError):
+class RateLimitedError(ApiError):
     """429 that outlasted the retry budget. ``retry_after`` is the server's last advice."""
 
     def __init__(self, message: str, *, retry_after: float | None, attempts: int) -> None:
         self.retry_after = retry_after
         self.attempts = attempts
         advice = f"; Baseten asked to retry after {retry_after:g}s" if retry_after else ""
-        super().__init__(
-            f"{message} (gave up after {attempts} attempts{advice})",
-            status=429,
-        )
+        super().__init__(f"{message} (gave up after {attempts} attempts{advice})", status=429)
 
 
-class ServerError(BasetenError):
+class ServerError(ApiError):
     """5xx that outlasted the retry budget (or a 5xx that is not worth retrying)."""
 
     def __init__(self, message: str, *, status: int, attempts: int) -> None:
@@ -103,32 +112,38 @@ class ServerError(BasetenError):
         super().__init__(f"{message} (after {attempts} attempts)", status=status)
 
 
-class TransportError(BasetenError):
-    """No usable response: connection refused or dropped, or a timeout, after the retries."""
+class TransportError(ApiError):
+    """No usable response: the host could not be reached, the connection dropped, or the
+    answer did not arrive in time. ``host`` names where the call went."""
 
-    def __init__(self, message: str, *, attempts: int) -> None:
+    def __init__(self, message: str, *, attempts: int, host: str = "") -> None:
         self.attempts = attempts
-        super().__init__(f"{message} (after {attempts} attempts)", status=None)
+        self.host = host
+        where = f" ({host})" if host else ""
+        super().__init__(f"{message}{where} (after {attempts} attempts)", status=None)
 
 
-class RequestRejectedError(BasetenError):
+class RequestRejectedError(ApiError):
     """Any other 4xx: Baseten refused the request as sent."""
 
 
-class ResponseFormatError(BasetenError):
-    """A 200 whose body is not the documented JSON: not JSON, truncated, or the wrong shape.
+class ResponseFormatError(ApiError):
+    """A response whose body is not the documented JSON, or that answers another question.
 
     ``field`` names the first offending field (dotted path, list indices in brackets) when the
-    body parsed but did not match the schema.
+    body parsed but did not match the schema. ``status`` is the status of the response whose
+    body it was (200, unless the body of an error response was the problem).
     """
 
-    def __init__(self, message: str, *, status: int | None = 200, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = 200, field: str | None = None
+    ) -> None:
         self.field = field
         super().__init__(message, status=status)
 
 
-class DeploymentNotReadyError(_Picklable, Exception):
-    """The readiness gate did not open. ``deployment`` is the last state seen."""
+class DeploymentNotReadyError(BasetenError):
+    """The readiness gate did not open. ``deployment`` is the last state seen (if any)."""
 
     def __init__(self, message: str, deployment: ChainDeployment | None) -> None:
         self.deployment = deployment
@@ -140,4 +155,65 @@ class DeploymentFailedError(DeploymentNotReadyError):
 
 
 class DeploymentTimeoutError(DeploymentNotReadyError):
-    """``timeout_seconds`` passed while the deployment was still on its way."""
+    """The deadline passed while the deployment was still on its way (or unreachable)."""
+
+
+class CancelledError(BasetenError):
+    """The caller's cancel signal stopped the call before it finished."""
+
+
+# -- how each front end shows them -----------------------------------------------------------
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+EXIT_API = 3
+EXIT_NOT_READY = 4
+EXIT_INTERNAL = 5
+EXIT_CANCELLED = 130
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a front end shows one kind of error: the command line's exit code and a title
+    (Terraform's diagnostic summary; the start of the Pulumi message)."""
+
+    exit_code: int
+    title: str
+
+
+PRESENTATIONS: Mapping[type[BaseException], Presentation] = {
+    InvalidInputError: Presentation(EXIT_USAGE, "Invalid input"),
+    AuthenticationError: Presentation(EXIT_API, "Baseten rejected the API key"),
+    NotFoundError: Presentation(EXIT_API, "Not found"),
+    RateLimitedError: Presentation(EXIT_API, "Baseten API rate limit exhausted"),
+    ServerError: Presentation(EXIT_API, "Baseten API server error"),
+    TransportError: Presentation(EXIT_API, "Could not reach the Baseten API"),
+    ResponseFormatError: Presentation(EXIT_API, "Unexpected response from the Baseten API"),
+    RequestRejectedError: Presentation(EXIT_API, "Baseten refused the request"),
+    ApiError: Presentation(EXIT_API, "Baseten API error"),
+    DeploymentFailedError: Presentation(EXIT_NOT_READY, "Chain deployment will not become ready"),
+    DeploymentTimeoutError: Presentation(EXIT_NOT_READY, "Timed out waiting for the deployment"),
+    DeploymentNotReadyError: Presentation(EXIT_NOT_READY, "Chain deployment is not ready"),
+    CancelledError: Presentation(EXIT_CANCELLED, "Cancelled"),
+    BasetenError: Presentation(EXIT_API, "Baseten error"),
+}
+INTERNAL = Presentation(EXIT_INTERNAL, "Internal error in the Baseten provider")
+"""Anything that is not a :class:`BasetenError`: a bug, shown in one line, never a traceback."""
+
+
+def presentation(exc: BaseException) -> Presentation:
+    """The row of :data:`PRESENTATIONS` for ``exc`` (its nearest listed class), else
+    :data:`INTERNAL`."""
+    for cls in type(exc).__mro__:
+        found = PRESENTATIONS.get(cls)
+        if found is not None:
+            return found
+    return INTERNAL
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as a single line for a terminal or a diagnostic: a :class:`BasetenError`'s own
+    message, anything else as ``TypeName: message``."""
+    text = str(exc) if isinstance(exc, BasetenError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__

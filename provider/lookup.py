@@ -15,10 +15,11 @@ from typing import Any
 
 from . import ids
 from .client import BasetenClient
+from .deadline import Deadline
 from .errors import NotFoundError
 from .models import ChainDeployment
 from .status import DEFAULT_READY, Verdict, assess
-from .waiting import DEFAULT_TIMEOUT_SECONDS, wait_until_ready
+from .waiting import DEFAULT_TIMEOUT_SECONDS, Progress, wait_until_ready
 
 LOOKUP_BY_ID = "chain_deployment_id"
 LOOKUP_BY_ENVIRONMENT = "environment"
@@ -69,18 +70,21 @@ class DeploymentQuery:
             return f"deployment {self.chain_deployment_id} of chain {self.chain_id}"
         return f"the current deployment of environment {self.environment} of chain {self.chain_id}"
 
-    def fetch(self, client: BasetenClient) -> ChainDeployment:
+    def fetch(self, client: BasetenClient, deadline: Deadline | None = None) -> ChainDeployment:
         """Exactly one GET: the deployment by id, or the environment's current deployment."""
         if self.chain_deployment_id is not None:
-            return client.get_chain_deployment(self.chain_id, self.chain_deployment_id)
+            return client.get_chain_deployment(
+                self.chain_id, self.chain_deployment_id, deadline=deadline
+            )
         assert self.environment is not None
-        env = client.get_chain_environment(self.chain_id, self.environment)
+        env = client.get_chain_environment(self.chain_id, self.environment, deadline=deadline)
         current = env.current_deployment
         if current is None:
             raise NotFoundError(
                 "the environment has no current deployment (nothing was promoted to it yet)",
                 what=f"a current deployment of environment {self.environment!r} "
                 f"of chain {self.chain_id!r}",
+                status=None,
             )
         if current.environment is None:
             # It serves this environment, whatever its own field says: every caller (outputs,
@@ -91,20 +95,25 @@ class DeploymentQuery:
     def resolve(
         self,
         client: BasetenClient,
+        deadline: Deadline | None = None,
         *,
-        on_progress: Callable[[str], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
-        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> ChainDeployment:
-        """Fetch, then wait until ready if ``wait_for`` is not empty."""
+        """Fetch, then wait until ready if ``wait_for`` is not empty.
+
+        ``deadline`` defaults to ``timeout_seconds`` from now; a caller with a cancel signal
+        (Ctrl-C, Terraform's stop, the engine's Cancel) makes it with that signal.
+        """
+        if deadline is None:
+            deadline = Deadline.after(self.timeout_seconds)
         if not self.wait_for:
-            return self.fetch(client)
+            return self.fetch(client, deadline)
         return wait_until_ready(
-            lambda: self.fetch(client),
+            lambda d: self.fetch(client, d),
             self.wait_for,
-            self.timeout_seconds,
-            clock=clock,
+            deadline,
             sleep=sleep,
             on_progress=on_progress,
             on_warning=on_warning,

@@ -120,14 +120,18 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         query = _query_from(props)
         deployment = query.resolve(
-            self._client(), on_progress=pulumi.log.info, on_warning=pulumi.log.warn
+            self._client(),
+            on_progress=lambda p: pulumi.log.info(str(p)),
+            on_warning=pulumi.log.warn,
         )
         return dyn.CreateResult(_resource_id(deployment), deployment_outputs(query, deployment))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         query = _query_from(news)
         deployment = query.resolve(
-            self._client(), on_progress=pulumi.log.info, on_warning=pulumi.log.warn
+            self._client(),
+            on_progress=lambda p: pulumi.log.info(str(p)),
+            on_warning=pulumi.log.warn,
         )
         return dyn.UpdateResult(deployment_outputs(query, deployment))
 

@@ -6,22 +6,28 @@ What a caller may rely on:
 * polls back off exponentially (with jitter that only shortens a delay) up to ``poll.cap``, so a
   deployment that turns ready is noticed within one cap;
 * a failed-for-good status raises :class:`~provider.errors.DeploymentFailedError` at once;
-* ``timeout_seconds`` is enforced here (Pulumi's custom timeouts never reach a dynamic
-  provider): the last sleep is cut to the deadline, one last poll is made, and then
-  :class:`~provider.errors.DeploymentTimeoutError` says what was still not ready;
-* every change of status is reported through ``on_progress``; a status nobody knows is reported
+* the caller's :class:`~provider.deadline.Deadline` bounds everything, each fetch included (it
+  is handed to ``fetch``, which hands it to the client and from there to every socket read).
+  When it runs out - between polls, or inside a fetch that could not finish in the time left -
+  :class:`~provider.errors.DeploymentTimeoutError` names the last status seen and the last
+  cause. The cancel signal stops a sleep at once (:class:`~provider.errors.CancelledError`);
+* every change of status is reported through ``on_progress`` as a :class:`Progress`; while
+  nothing changes, a heartbeat (status, time waited, next check) follows at least every
+  ``heartbeat`` seconds, so a long wait never looks dead. A status nobody knows is reported
   once through ``on_warning`` and waited on like an in-progress one;
-* ``clock`` and ``sleep`` are injectable, so a 20-minute rollout can run in simulated time.
+* ``sleep`` and the deadline's clock are injectable, so a 20-minute rollout can run in
+  simulated time.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from .backoff import Backoff
-from .errors import DeploymentFailedError, DeploymentTimeoutError
+from .deadline import Deadline
+from .errors import ApiError, DeploymentFailedError, DeploymentTimeoutError
 from .models import ChainDeployment
 from .status import DEFAULT_READY, Verdict, assess
 
@@ -32,46 +38,98 @@ DEFAULT_POLL = Backoff(initial=1.0, cap=10.0, factor=2.0, jitter=0.1)
 takes 34 to 37 GETs and is noticed within 10 s of turning ready."""
 
 DEFAULT_TIMEOUT_SECONDS = 900.0
+DEFAULT_HEARTBEAT_SECONDS = 30.0
 
 
-def _snapshot(deployment: ChainDeployment) -> str:
+def format_elapsed(seconds: float) -> str:
+    """``2m10s`` style, as a progress line shows it."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report from the gate: a status change (``changed``) or a heartbeat.
+
+    ``snapshot`` describes the deployment and its chainlets; ``next_check`` is the seconds
+    until the next poll (``None`` once the gate has decided). ``str()`` is the line to show.
+    """
+
+    deployment: ChainDeployment
+    snapshot: str
+    elapsed: float
+    changed: bool
+    next_check: float | None
+
+    def __str__(self) -> str:
+        if self.changed:
+            return f"{self.snapshot} after {format_elapsed(self.elapsed)}"
+        line = f"still {self.deployment.status} after {format_elapsed(self.elapsed)}"
+        if self.next_check is not None:
+            line += f"; next check in {format_elapsed(self.next_check)}"
+        return f"{line} ({self.snapshot})"
+
+
+def snapshot(deployment: ChainDeployment) -> str:
+    """``deployment X is S (chainlets: A S1, B S2)``."""
     chainlets = ", ".join(f"{c.name} {c.status}" for c in deployment.chainlets)
     return f"deployment {deployment.id} is {deployment.status}" + (
         f" (chainlets: {chainlets})" if chainlets else ""
     )
 
 
+def _log_progress(progress: Progress) -> None:
+    log.info("%s", progress)
+
+
 def wait_until_ready(
-    fetch: Callable[[], ChainDeployment],
+    fetch: Callable[[Deadline], ChainDeployment],
     ready: Collection[str] = DEFAULT_READY,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    deadline: Deadline | None = None,
     *,
     poll: Backoff = DEFAULT_POLL,
-    clock: Callable[[], float] | None = None,
     sleep: Callable[[float], None] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    heartbeat: float = DEFAULT_HEARTBEAT_SECONDS,
 ) -> ChainDeployment:
     """Return the deployment once it and all its chainlets are in ``ready``.
 
-    ``None`` means the default: the monotonic clock, ``time.sleep``, and this module's logger.
+    ``deadline`` defaults to :data:`DEFAULT_TIMEOUT_SECONDS` from now. ``sleep`` replaces the
+    real, cancellable wait (tests). ``None`` callbacks go to this module's logger.
     """
-    clock = clock or time.monotonic
-    sleep = sleep or time.sleep
-    on_progress = on_progress or log.info
+    deadline = deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
+    on_progress = on_progress or _log_progress
     on_warning = on_warning or log.warning
-    start = clock()
-    deadline = start + timeout_seconds
+    start = deadline.clock()
     last_seen = ""
+    last_report = start
+    last: ChainDeployment | None = None
     warned: set[str] = set()
     attempt = 0
     while True:
-        deployment = fetch()
+        deadline.raise_if_cancelled()
+        try:
+            deployment = fetch(deadline)
+        except ApiError as exc:
+            if exc.out_of_time or deadline.expired():
+                raise _timed_out(deadline, last, ready, cause=str(exc)) from None
+            raise
+        last = deployment
         verdict = assess(deployment, ready)
-        seen = _snapshot(deployment)
-        if seen != last_seen:
-            on_progress(f"{seen} after {clock() - start:.0f}s")
-            last_seen = seen
+        now = deadline.clock()
+        seen = snapshot(deployment)
+        decided = verdict.verdict is not Verdict.WAIT
+        delay = None if decided else min(poll.delay(attempt), deadline.remaining())
+        if seen != last_seen or now - last_report >= heartbeat:
+            on_progress(Progress(deployment, seen, now - start, seen != last_seen, delay))
+            last_seen, last_report = seen, now
         for status in verdict.unknown_statuses:
             if status not in warned:
                 warned.add(status)
@@ -83,12 +141,24 @@ def wait_until_ready(
             return deployment
         if verdict.verdict is Verdict.FAILED:
             raise DeploymentFailedError(verdict.reason, deployment)
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise DeploymentTimeoutError(
-                f"timed out after {timeout_seconds:g}s: {verdict.reason}. Raise timeout_seconds "
-                "if the rollout is just slow",
-                deployment,
-            )
-        sleep(min(poll.delay(attempt), remaining))
+        if deadline.expired():
+            raise _timed_out(deadline, deployment, ready)
+        assert delay is not None
+        deadline.sleep(delay, sleep)
         attempt += 1
+
+
+def _timed_out(
+    deadline: Deadline,
+    last: ChainDeployment | None,
+    ready: Collection[str],
+    *,
+    cause: str = "",
+) -> DeploymentTimeoutError:
+    where = assess(last, ready).reason if last is not None else "no answer from the API yet"
+    because = f"; the last request failed: {cause}" if cause else ""
+    return DeploymentTimeoutError(
+        f"timed out after {deadline.budget:g}s: {where}{because}. Raise timeout_seconds "
+        "if the rollout is just slow",
+        last,
+    )

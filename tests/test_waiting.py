@@ -14,7 +14,8 @@ from provider.client import BasetenClient
 from provider.emulator import Emulator, Step, deployment_path, make_chainlet, make_deployment
 from provider.errors import DeploymentFailedError, DeploymentTimeoutError
 from provider.models import ChainDeployment
-from provider.waiting import DEFAULT_POLL, wait_until_ready
+from provider.deadline import Deadline
+from provider.waiting import DEFAULT_POLL, Progress, wait_until_ready
 from tests.conftest import FAST_RETRY, TEST_KEY
 
 CHAIN = "ch7k2p9q"
@@ -46,11 +47,18 @@ class FakeTime:
 
 
 class Recorder:
+    """Collects messages; for gate progress, status changes in ``messages`` and heartbeats
+    in ``heartbeats``."""
+
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.heartbeats: list[str] = []
 
-    def __call__(self, message: str) -> None:
-        self.messages.append(message)
+    def __call__(self, message: object) -> None:
+        if isinstance(message, Progress) and not message.changed:
+            self.heartbeats.append(str(message))
+        else:
+            self.messages.append(str(message))
 
 
 def dep(status: str = "ACTIVE", dep_id: str = "dproll01", **chainlets: str) -> ChainDeployment:
@@ -93,10 +101,14 @@ class TimedFetch:
         return current
 
 
-def gate(fetch: Any, fake: FakeTime, **kwargs: Any) -> ChainDeployment:
+def gate(
+    fetch: Any, fake: FakeTime, *, timeout_seconds: float = 900.0, **kwargs: Any
+) -> ChainDeployment:
+    """The gate in simulated time: a deadline on ``fake``'s clock, ``fetch`` without one."""
     kwargs.setdefault("on_progress", Recorder())
     kwargs.setdefault("on_warning", Recorder())
-    return wait_until_ready(fetch, clock=fake.now, sleep=fake.sleep, **kwargs)
+    deadline = Deadline.after(timeout_seconds, clock=fake.now)
+    return wait_until_ready(lambda _d: fetch(), deadline=deadline, sleep=fake.sleep, **kwargs)
 
 
 # -- against the emulator, in simulated time ----------------------------------------------

@@ -40,16 +40,15 @@ from .. import ids
 from ..client import BasetenClient
 from ..errors import (
     AuthenticationError,
-    BasetenError,
+    CancelledError,
     DeploymentFailedError,
     DeploymentNotReadyError,
     DeploymentTimeoutError,
     InvalidInputError,
     NotFoundError,
-    RateLimitedError,
-    ResponseFormatError,
-    ServerError,
     TransportError,
+    one_line,
+    presentation,
 )
 from ..lookup import DeploymentQuery, deployment_outputs
 from ..models import Chain, ChainDeployment
@@ -113,55 +112,41 @@ def add_diagnostic(
 ) -> None:
     """Turn an exception from the core into one error diagnostic that names its cause.
 
-    ``kind`` is what was read ("Chain deployment", "Chain"), ``subject`` the very thing
-    (the query's own description); the detail is the core's message, which names the ids.
+    The summary is the error's title from :data:`provider.errors.PRESENTATIONS`, made specific
+    where Terraform knows more (``kind``: "Chain deployment" or "Chain"; the deployment's id);
+    the detail is the core's message, plus Terraform's own hint where there is a fix to point
+    at. A path makes terraform underline the argument at fault.
     """
-    detail = str(exc)
-    lookup_path = [lookup_field] if lookup_field else None
+    if isinstance(exc, Interrupted):
+        exc = CancelledError(f"terraform stopped the provider while reading {subject}")
+    summary = presentation(exc).title
+    detail = one_line(exc)
+    path: list[str] | None = None
     if isinstance(exc, InvalidInputError):
+        detail = exc.reason
         if exc.field == "api_key":
-            diags.add_error("No usable Baseten API key", f"{exc.reason}; {API_KEY_HINT}.")
+            summary, detail = "No usable Baseten API key", f"{exc.reason}; {API_KEY_HINT}."
         elif exc.field == "base_url":
-            diags.add_error("Invalid Baseten API URL (api_url / BASETEN_API_URL)", exc.reason)
+            summary = "Invalid Baseten API URL (api_url / BASETEN_API_URL)"
         else:
-            path = _attribute_path(exc.field, schema_fields)
-            diags.add_error(f"Invalid {exc.field}", exc.reason, path=path)
+            summary, path = f"Invalid {exc.field}", _attribute_path(exc.field, schema_fields)
     elif isinstance(exc, AuthenticationError):
-        diags.add_error(
-            f"Baseten rejected the API key (HTTP {exc.status})",
+        summary += f" (HTTP {exc.status})"
+        detail = (
             f"Reading {subject}, Baseten said: {exc.message}. To fix it, {API_KEY_HINT}, with a "
-            "key that can see this chain.",
+            "key that can see this chain."
         )
     elif isinstance(exc, NotFoundError):
-        diags.add_error(f"{kind} not found", detail, path=lookup_path)
-    elif isinstance(exc, RateLimitedError):
-        diags.add_error("Baseten API rate limit exhausted", detail)
-    elif isinstance(exc, ServerError):
-        diags.add_error("Baseten API server error", detail)
+        summary, path = f"{kind} not found", [lookup_field] if lookup_field else None
     elif isinstance(exc, TransportError):
-        diags.add_error(
-            "Could not reach the Baseten API",
-            f"{detail}. Check api_url / BASETEN_API_URL, proxies and the network.",
-        )
-    elif isinstance(exc, ResponseFormatError):
-        diags.add_error("Unexpected response from the Baseten API", detail)
-    elif isinstance(exc, BasetenError):
-        diags.add_error("Baseten API error", detail)
-    elif isinstance(exc, DeploymentFailedError):
-        name = exc.deployment.id if exc.deployment is not None else subject
-        diags.add_error(f"Chain deployment {name} will not become ready", detail, path=["wait_for"])
-    elif isinstance(exc, DeploymentTimeoutError):
-        name = exc.deployment.id if exc.deployment is not None else subject
-        diags.add_error(
-            f"Timed out waiting for chain deployment {name}", detail, path=["timeout_seconds"]
-        )
+        detail += ". Check api_url / BASETEN_API_URL, proxies and the network."
     elif isinstance(exc, DeploymentNotReadyError):
-        diags.add_error("Chain deployment is not ready", detail)
-    elif isinstance(exc, Interrupted):
-        diags.add_error("Interrupted", f"terraform stopped the provider while reading {subject}")
-    else:
-        # A bug here must still reach the user as a diagnostic, not as a dead plugin.
-        diags.add_error("Internal error in the baseten provider", f"{type(exc).__name__}: {detail}")
+        name = exc.deployment.id if exc.deployment is not None else subject
+        if isinstance(exc, DeploymentFailedError):
+            summary, path = f"Chain deployment {name} will not become ready", ["wait_for"]
+        elif isinstance(exc, DeploymentTimeoutError):
+            summary, path = f"Timed out waiting for chain deployment {name}", ["timeout_seconds"]
+    diags.add_error(summary, detail, path=path)
 
 
 class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: Any to mypy

@@ -363,4 +363,4 @@ def test_errors_raised_for_bad_keys_never_quote_them() -> None:
     with pytest.raises(InvalidInputError) as caught:
         BasetenClient(api_key=TEST_KEY + "\n", base_url="https://api.baseten.invalid")
     assert scan({"error": "".join(traceback.format_exception(caught.value))}, TEST_KEY) == []
-    assert isinstance(caught.value, ValueError) and not isinstance(caught.value, BasetenError)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, BasetenError)
