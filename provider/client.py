@@ -6,46 +6,60 @@ What a caller may rely on:
   into single path segments, so no id can reach another path.
 * Only ``GET`` is ever sent. Redirects are not followed (the key goes to the base URL only).
 * One keep-alive ``requests.Session`` per client; the client is safe to share between threads.
-* 429 (honouring ``Retry-After`` and a ``retry_after`` body field), 500/502/503/504, dropped
-  connections and timeouts are retried with capped exponential backoff and jitter, bounded by
-  :attr:`RetryPolicy.max_attempts` and :attr:`RetryPolicy.max_elapsed`.
-* Each attempt is bounded as a whole, not only per socket read: the response must be complete
-  within the read timeout and within the retry budget left. The body is read one socket read
-  at a time, each allowed only the time left, so a server that trickles bytes cannot hold a
-  call past :attr:`RetryPolicy.max_elapsed` (give or take the connect timeout); status and
-  headers are checked against the same deadline once they have arrived. A response that is
-  not complete in time is a :class:`~provider.errors.TransportError` saying it was too slow,
-  retried like a timeout. Bodies over :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
+* One deadline per call. Each call runs until the caller's :class:`~provider.deadline.Deadline`
+  or the client's own budget (:attr:`RetryPolicy.max_elapsed`), whichever comes first, and
+  that bound reaches every socket operation: connecting, the status line and headers (``1xx``
+  responses included), every body read, chunked or not (:mod:`provider.transport`). Each
+  attempt must also be complete within the read timeout. An ungated call therefore ends
+  within ``max_elapsed`` (plus the last attempt's 50 ms floor), whatever the server does; a DNS
+  lookup is bounded only by the system resolver.
+* 429 (honouring ``Retry-After`` and a ``retry_after`` body field, capped at
+  :attr:`RetryPolicy.max_retry_after`), 500/502/503/504, dropped connections and timeouts are
+  retried with capped exponential backoff and jitter, at most :attr:`RetryPolicy.max_attempts`
+  times; a failed DNS lookup or a refused connection is tried twice at most. A wait that
+  would not leave time for another attempt is not started: the call ends at once, and when it
+  was the caller's deadline (not the client's budget) that was short, the error has
+  ``out_of_time`` set. Waits end at once when the deadline's cancel signal is set
+  (:class:`~provider.errors.CancelledError`), and so does a blocked read, within 0.2 s.
 * Every failure is a :class:`~provider.errors.ApiError` subclass with the HTTP status and
-  Baseten's message. The API key appears in no message, ``repr``, log line or pickle.
+  Baseten's message; a :class:`~provider.errors.TransportError` names the host and the cause in
+  words. Bodies over :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
+* Nothing of the API key, not even :data:`~provider.redaction.FRAGMENT` characters of it,
+  appears in any message, ``repr``, log line, pickle or returned model: whatever the server
+  sends back (error texts, headers, every string of a 200 body) is redacted after decoding and
+  before it is shortened or parsed, and a response that echoed the key is reported through
+  ``on_warning``.
 """
 
 from __future__ import annotations
 
-import functools
+import http.client
 import json
 import logging
 import math
 import os
 import re
+import socket
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
 
-from . import ids
+from . import ids, transport
 from ._version import __version__
 from .backoff import Backoff
 from .deadline import Deadline
 from .errors import (
     ApiError,
     AuthenticationError,
+    CancelledError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
@@ -55,6 +69,7 @@ from .errors import (
     TransportError,
 )
 from .models import Chain, ChainDeployment, ChainEnvironment
+from .redaction import Redactor, ResponseTooDeepError
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +77,19 @@ USER_AGENT = f"pulumi-baseten-chains/{__version__} python-requests/{requests.__v
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """Largest response body read (a chain deployment is a few KB); a larger one is refused."""
+MAX_MESSAGE_CHARS = 200
+"""A server's error text is shortened to this many characters (after redaction)."""
+MAX_ADVISED_WAIT = 24 * 3600.0
+"""Server advice beyond a day is read as a day (it is capped far lower before any wait)."""
+ECHO_WARNING = (
+    "the Baseten API's response echoed the API key; it was redacted from everything this "
+    "provider shows, logs or stores"
+)
 _READ_CHUNK = 64 * 1024
 # No attempt is started with less time than this, so the last one in a budget is not doomed.
 _MIN_ATTEMPT_SECONDS = 0.05
+# A DNS failure or a refused connection is rarely transient: one retry, not the whole policy.
+_UNREACHABLE_ATTEMPTS = 2
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -73,9 +98,10 @@ class RetryPolicy:
     """How hard one call tries before it raises.
 
     ``max_attempts`` counts requests (the first one included); ``max_elapsed`` bounds the
-    seconds from the first request to the decision to give up, waits included: a wait that
-    would cross it is not started, and each attempt gets at most the time left (at least
-    50 ms). Server-advised waits are capped at ``max_retry_after``.
+    seconds from the first request to the end of the call, waits and attempts included: a
+    wait that would not leave an attempt time to run is not started, and each attempt gets at
+    most the time left (at least 50 ms). Server-advised waits are capped at
+    ``max_retry_after``.
     """
 
     max_attempts: int = 5
@@ -107,25 +133,31 @@ class _ApiKeyAuth(requests.auth.AuthBase):
 
 @dataclass(frozen=True)
 class _Retry:
-    """One attempt failed in a way worth retrying; ``final`` builds the error to give up with."""
+    """One attempt failed in a way worth retrying; ``final`` builds the error to give up with.
+    ``max_attempts`` lowers the policy's count for failures that are rarely transient."""
 
     final: Callable[[int], ApiError]
     advised_wait: float | None
+    max_attempts: int | None = None
 
 
-def _transport_error(message: str, attempts: int) -> TransportError:
-    return TransportError(message, attempts=attempts)
+@dataclass(frozen=True)
+class _Cancelled:
+    """The cancel signal cut an attempt short."""
 
 
 class BasetenClient:
     """Reads chains, chain deployments and environments.
 
     ``api_key`` defaults to ``$BASETEN_API_KEY``; ``base_url`` to ``$BASETEN_API_URL`` and then
-    ``https://api.baseten.co``. Both are checked here, before any connection is made.
-    ``timeout`` is ``(connect, read)`` seconds; ``read`` bounds both the wait for any one byte
-    and the whole response, from the request sent to the last byte of the body. ``sleep`` and
-    ``clock`` are injectable so tests can run retries in simulated time (the per-attempt bound
-    is measured on the real monotonic clock, since it is about real I/O). ``pool_size`` is how
+    ``https://api.baseten.co`` (a URL ending in ``/v1``, as Baseten's docs print it, means the
+    same). Both are checked here, before any connection is made. ``timeout`` is
+    ``(connect, read)`` seconds; ``read`` bounds the whole response of one attempt, from the
+    request sent to the last byte of the body. ``on_warning`` receives a sentence when a
+    response echoed the API key (default: this module's logger). ``sleep`` and ``clock`` are
+    injectable so tests can run retries in simulated time: they replace the deadline's
+    cancellable wait and the clock of the client's own budget (each attempt's socket bound is
+    measured on the real monotonic clock, since it is about real I/O). ``pool_size`` is how
     many connections are kept open for reuse; more threads than that still work, but their
     extra connections are closed after each call.
     """
@@ -138,8 +170,9 @@ class BasetenClient:
         timeout: tuple[float, float] = (10.0, 30.0),
         retry: RetryPolicy | None = None,
         pool_size: int = 32,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         key = ids.check_api_key(
             api_key if api_key is not None else os.environ.get("BASETEN_API_KEY")
@@ -147,20 +180,29 @@ class BasetenClient:
         if base_url is None:
             base_url = os.environ.get("BASETEN_API_URL") or ids.DEFAULT_BASE_URL
         self.base_url = ids.check_base_url(base_url)
-        for value in timeout:
-            ids.check_timeout(value, "timeout")
-        self._timeout = timeout
+        if not isinstance(timeout, tuple) or len(timeout) != 2:
+            raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
+        self._timeout = (
+            ids.check_timeout(timeout[0], "timeout"),
+            ids.check_timeout(timeout[1], "timeout"),
+        )
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._key = key
+        self._redactor = Redactor(key)
+        self._on_warning = on_warning or log.warning
+        parts = urlsplit(self.base_url)
+        self._hostname = parts.hostname or ""
+        self._host = parts.netloc
         self._session = requests.Session()
         self._session.auth = _ApiKeyAuth(key)
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         if ids.is_loopback_url(self.base_url):
             # A proxy from the environment has no business seeing loopback traffic.
             self._session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        adapter = transport.BoundedAdapter(
+            pool_connections=1, pool_maxsize=pool_size, max_retries=0
+        )
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -179,20 +221,24 @@ class BasetenClient:
             deadline=deadline,
         )
 
-    def get_chain(self, chain_id: str) -> Chain:
+    def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
         """``GET /v1/chains/{chain_id}``."""
         c = ids.path_segment("chain_id", chain_id)
-        return self._get_model(f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}")
+        return self._get_model(
+            f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}", deadline=deadline
+        )
 
-    def list_chains(self) -> list[Chain]:
+    def list_chains(self, *, deadline: Deadline | None = None) -> list[Chain]:
         """``GET /v1/chains``: every chain the key can see."""
-        return self._get_model("/v1/chains", _ChainList, what="the chain list").chains
+        return self._get_model(
+            "/v1/chains", _ChainList, what="the chain list", deadline=deadline
+        ).chains
 
-    def find_chain(self, name: str) -> Chain:
+    def find_chain(self, name: str, *, deadline: Deadline | None = None) -> Chain:
         """The chain called ``name`` (names are unique within a team); ``NotFoundError`` if none."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError("name", "must be a non-empty string")
-        for chain in self.list_chains():
+        for chain in self.list_chains(deadline=deadline):
             if chain.name == name:
                 return chain
         raise NotFoundError(
@@ -236,63 +282,90 @@ class BasetenClient:
     ) -> _M:
         body = self._get(path, what=what, deadline=deadline)
         try:
+            body, echoed = self._redactor.json_body(body)
+        except ResponseTooDeepError as exc:
+            raise ResponseFormatError(str(exc)) from None
+        if echoed:
+            self._on_warning(ECHO_WARNING)
+        try:
             return model.model_validate_json(body)
         except ValidationError as exc:
-            error = _format_error(exc, body, self._redact)
+            error = _format_error(exc, body, self._redactor.text)
         # Raised outside the except block: the error carries no chain back to the body.
         raise error
 
     def _get(self, path: str, *, what: str, deadline: Deadline | None = None) -> bytes:
-        """GET ``path`` with retries; the raw body of a 200."""
+        """GET ``path`` with retries, within ``deadline`` and the client's own budget; the
+        raw body of a 200."""
         policy = self._retry
-        budget = policy.max_elapsed
-        if deadline is not None:
-            budget = min(budget, deadline.remaining())
-        deadline_at = self._clock() + budget
+        if deadline is None:
+            bound = Deadline.after(policy.max_elapsed, clock=self._clock)
+            callers = False
+        else:
+            bound = deadline.sooner(policy.max_elapsed)
+            # The caller's deadline, not our budget, is what a shortfall of time is charged to.
+            callers = bound.at >= deadline.at
         read_timeout = self._timeout[1]
         attempt = 0
         while True:
+            bound.raise_if_cancelled()
             attempt += 1
-            left = max(deadline_at - self._clock(), _MIN_ATTEMPT_SECONDS)
-            outcome = self._attempt(path, what, min(read_timeout, left))
+            limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
+            outcome = self._attempt(path, what, limit, bound)
+            if isinstance(outcome, _Cancelled):
+                raise CancelledError("cancelled by the caller")
             if not isinstance(outcome, _Retry):
                 return outcome
             wait = outcome.advised_wait
             if wait is None:
                 wait = policy.backoff.delay(attempt - 1)
             wait = min(max(wait, 0.0), policy.max_retry_after)
-            if attempt >= policy.max_attempts:
+            allowed = policy.max_attempts
+            if outcome.max_attempts is not None:
+                allowed = min(allowed, outcome.max_attempts)
+            if attempt >= allowed:
                 raise outcome.final(attempt)
-            if self._clock() + wait > deadline_at:
+            if wait + _MIN_ATTEMPT_SECONDS > bound.remaining():
+                # No time for the wait and another attempt: end now, not after a doomed sleep.
                 error = outcome.final(attempt)
-                error.out_of_time = deadline is not None and budget < policy.max_elapsed
+                error.out_of_time = callers
                 raise error
             log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
-            self._sleep(wait)
+            bound.sleep(wait, self._sleep)
 
-    def _attempt(self, path: str, what: str, limit: float) -> bytes | _Retry:
+    def _attempt(
+        self, path: str, what: str, limit: float, bound: Deadline
+    ) -> bytes | _Retry | _Cancelled:
         """One request, given ``limit`` seconds in all: the body of a 200, a :class:`_Retry`,
-        or a raised final error."""
-        started = time.monotonic()
-        try:
-            resp = self._session.get(
-                self.base_url + path,
-                timeout=(self._timeout[0], limit),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.exceptions.RequestException as exc:
-            # Returned, not raised: no exception chain may lead back to the request (and its
-            # Authorization header) from an error we raise later.
-            return _Retry(functools.partial(_transport_error, _describe_transport(exc)), None)
-        try:
-            body = _read_body(resp, started + limit)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            resp.close()
-            return _Retry(functools.partial(_transport_error, _describe_body_error(exc)), None)
-        if body is None:
-            resp.close()
-            return _Retry(functools.partial(_transport_error, _too_slow(limit)), None)
+        :class:`_Cancelled`, or a raised final error."""
+        scope = transport.Scope(at=time.monotonic() + limit, cancel=bound.cancel)
+        failure: _Retry | None = None
+        with transport.bounded(scope):
+            try:
+                resp = self._session.get(
+                    self.base_url + path,
+                    timeout=(min(self._timeout[0], limit), limit),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.exceptions.RequestException as exc:
+                # Kept, not raised here: no exception chain may lead back to the request (and
+                # its Authorization header) from an error we raise later.
+                failure = self._transport_failure(exc, scope, limit)
+            else:
+                try:
+                    body = _read_body(resp)
+                except (
+                    urllib3.exceptions.HTTPError,
+                    requests.exceptions.RequestException,
+                    OSError,
+                ) as exc:
+                    resp.close()
+                    failure = self._transport_failure(exc, scope, limit)
+        if scope.ended_by == "cancel":
+            return _Cancelled()
+        if failure is not None:
+            return failure
         if isinstance(body, int):
             resp.close()
             raise ResponseFormatError(
@@ -301,9 +374,11 @@ class BasetenClient:
             )
         status = resp.status_code
         if status == 200:
-            _check_json_content_type(resp)
+            self._check_json_content_type(resp)
             return body
-        message = self._redact(_server_message(resp, body))
+        message, echoed = _server_message(resp, body, self._redactor)
+        if echoed:
+            self._on_warning(ECHO_WARNING)
         if status in (401, 403):
             raise AuthenticationError(message, status=status)
         if status == 404:
@@ -319,38 +394,46 @@ class BasetenClient:
             raise ServerError(message, status=status, attempts=1)
         raise RequestRejectedError(message, status=status)
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self._key, "<redacted>") if self._key in text else text
+    def _transport_failure(
+        self, exc: BaseException, scope: transport.Scope, limit: float
+    ) -> _Retry:
+        """A failure below HTTP as a retry: its cause in words, and how often it is worth
+        trying."""
+        cause, unreachable = _describe_transport(exc, scope, limit, self._timeout[0])
+        host = self._hostname if cause.startswith("DNS") else self._host
+        message = self._redactor.text(cause)
+
+        def final(attempts: int) -> ApiError:
+            return TransportError(message, attempts=attempts, host=host)
+
+        return _Retry(final, None, _UNREACHABLE_ATTEMPTS if unreachable else None)
+
+    def _check_json_content_type(self, resp: requests.Response) -> None:
+        content_type = resp.headers.get("Content-Type", "")
+        given = content_type.split(";", 1)[0].strip()
+        mime = given.lower()
+        if mime and mime != "application/json" and not mime.endswith("+json"):
+            # Shown as sent (redacted before any change of case), lower-cased only if clean.
+            shown = self._redactor.text(given)
+            shown = _shorten(mime if shown == given else shown, 80)
+            raise ResponseFormatError(f"expected a JSON body, got Content-Type {shown!r}")
 
 
 class _ChainList(BaseModel):
     chains: list[Chain]
 
 
-def _read_body(resp: requests.Response, deadline: float) -> bytes | int | None:
-    """The whole body, read before ``deadline`` (``time.monotonic``); ``None`` if it did not
-    arrive in time, the byte count if it outgrew :data:`MAX_RESPONSE_BYTES`.
+def _read_body(resp: requests.Response) -> bytes | int:
+    """The whole (decoded) body, or its size once it outgrew :data:`MAX_RESPONSE_BYTES`.
 
-    One socket read at a time (``read1``), each allowed only the time left, so a trickle of
-    bytes cannot stretch the call: per-read timeouts alone would let every byte reset the
-    clock. Once the body is complete urllib3 hands the connection back to the pool (and
-    ``connection`` becomes ``None``), after which its socket is no longer ours to touch.
+    Read one socket read at a time (``read1``), so a decompressed body is counted as it grows;
+    the attempt's deadline bounds each read (:mod:`provider.transport`).
     """
     raw = resp.raw
     chunks: list[bytes] = []
     size = 0
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        conn = raw.connection
-        sock = getattr(conn, "sock", None) if conn is not None else None
-        if sock is not None:
-            sock.settimeout(left)
-        try:
-            chunk = raw.read1(_READ_CHUNK, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError:
-            return None
+        chunk = raw.read1(_READ_CHUNK, decode_content=True)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -359,24 +442,8 @@ def _read_body(resp: requests.Response, deadline: float) -> bytes | int | None:
         chunks.append(chunk)
 
 
-def _too_slow(limit: float) -> str:
-    return f"the Baseten API answered too slowly (the response took longer than {limit:.3g}s)"
-
-
-def _describe_body_error(exc: BaseException) -> str:
-    """A short cause for a failure while the body was being read."""
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
-        return "the connection dropped in the middle of the response (truncated body)"
-    if isinstance(exc, urllib3.exceptions.DecodeError):
-        return "the response body could not be decoded (Content-Encoding)"
-    return f"the response could not be read ({type(exc).__name__})"
-
-
-def _check_json_content_type(resp: requests.Response) -> None:
-    content_type = resp.headers.get("Content-Type", "")
-    mime = content_type.split(";", 1)[0].strip().lower()
-    if mime and mime != "application/json" and not mime.endswith("+json"):
-        raise ResponseFormatError(f"expected a JSON body, got Content-Type {mime!r}")
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _format_error(
@@ -391,12 +458,12 @@ def _format_error(
         if "EOF" in detail or "eof" in detail:
             return ResponseFormatError(f"the response body is truncated JSON ({detail})")
         return ResponseFormatError(f"the response body is not valid JSON ({detail})")
-    loc = _field_path(first["loc"])
+    loc = redact(_field_path(first["loc"]))
+    message = redact(str(first["msg"]))
     if not loc:
-        return ResponseFormatError(f"the response body has the wrong shape: {first['msg']}")
+        return ResponseFormatError(f"the response body has the wrong shape: {message}")
     return ResponseFormatError(
-        redact(f"the response does not match the schema at field {loc!r}: {first['msg']}"),
-        field=loc,
+        f"the response does not match the schema at field {loc!r}: {message}", field=loc
     )
 
 
@@ -423,34 +490,79 @@ def _text(resp: requests.Response, body: bytes) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def _server_message(resp: requests.Response, body: bytes) -> str:
-    """Baseten's message for an error response, whatever shape the body has."""
+def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) -> tuple[str, bool]:
+    """Baseten's message for an error response, whatever shape the body has, with the key
+    redacted before anything is cut; and whether the response echoed the key.
+
+    A JSON body is decoded first (so escapes cannot hide the key), then every string in it is
+    redacted; its ``message``/``error``/``detail`` string is the message, else the whole JSON.
+    Any other body is redacted as text, stripped of tags and shortened.
+    """
     text = _text(resp, body)
+    reason = _shorten(redactor.text(resp.reason or ""), 80) or "no reason given"
+    echoed = redactor.found_in(resp.reason or "")
     try:
-        parsed = json.loads(text)
+        parsed: Any = json.loads(text)
     except (ValueError, RecursionError):
-        parsed = None
+        parsed = _NOT_JSON
+    if parsed is not _NOT_JSON:
+        try:
+            parsed, hit = redactor.value(parsed)
+        except ResponseTooDeepError:
+            parsed, hit = _NOT_JSON, redactor.found_in(text)
+        echoed = echoed or hit
     if isinstance(parsed, dict):
         for key in ("message", "error", "detail"):
-            if isinstance(parsed.get(key), str) and parsed[key]:
-                return str(parsed[key])
-    plain = _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
-    reason = resp.reason or "no reason given"
-    return f"{reason}: {plain[:200]}" if plain else reason
+            value = parsed.get(key)
+            if isinstance(value, str) and value.strip():
+                return _shorten(value, MAX_MESSAGE_CHARS), echoed
+    if parsed is _NOT_JSON:
+        echoed = echoed or redactor.found_in(text)
+        # Tags become a space and runs of space one, so no two pieces of text are joined:
+        # redacting after that finds whatever was there before (and the mark is no tag).
+        plain = _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+    else:
+        plain = _SPACE.sub(" ", json.dumps(parsed, ensure_ascii=False)).strip()
+    plain = redactor.text(plain)
+    return (f"{reason}: {_shorten(plain, MAX_MESSAGE_CHARS)}" if plain else reason), echoed
+
+
+_NOT_JSON: Any = object()
+
+# Seconds as Retry-After gives them (RFC 9110: digits; a fraction is tolerated).
+_DELAY_SECONDS = re.compile(r"\s*(\d{1,64}(?:\.\d{1,64})?)\s*")
+
+
+def _advice(seconds: float) -> float | None:
+    """Advice as a usable wait: non-negative, finite, at most :data:`MAX_ADVISED_WAIT`."""
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_ADVISED_WAIT)
+
+
+def _retry_after_header(header: str) -> float | None:
+    """``Retry-After`` as seconds: delay-seconds or an HTTP date; ``None`` if unusable."""
+    if len(header) > 100:
+        return None
+    match = _DELAY_SECONDS.fullmatch(header)
+    if match:
+        return _advice(float(match.group(1)))  # float() of digits never raises; may be inf
+    try:
+        when = parsedate_to_datetime(header)
+        seconds = when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, IndexError, OSError):
+        return None  # not a date, or one no datetime can hold (year 99999999999)
+    return _advice(seconds)
 
 
 def _retry_after(resp: requests.Response, body: bytes) -> float | None:
-    """Seconds the server asked us to wait: ``Retry-After`` header, else ``retry_after`` field."""
+    """Seconds the server asked us to wait: ``Retry-After`` header, else ``retry_after`` field.
+    Absurd values never raise: they are capped, or ignored when they mean nothing."""
     header = resp.headers.get("Retry-After")
     if header:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(header)
-                return max(0.0, when.timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
+        advised = _retry_after_header(header)
+        if advised is not None:
+            return advised
     try:
         parsed: Any = json.loads(body)
     except (ValueError, RecursionError):
@@ -460,24 +572,82 @@ def _retry_after(resp: requests.Response, body: bytes) -> float | None:
         return None
     try:
         seconds = float(value)
-    except OverflowError:  # an integer too large for a float: no usable advice
-        return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    except OverflowError:  # an integer too large for a float: wait as long as we ever do
+        return MAX_ADVISED_WAIT if value > 0 else 0.0
+    return _advice(seconds)
 
 
-def _describe_transport(exc: requests.exceptions.RequestException) -> str:
-    """A short cause for a failure below HTTP (the full urllib3 chain is noise)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "timed out connecting to the Baseten API"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "timed out waiting for the Baseten API to answer"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "the connection dropped in the middle of the response (truncated body)"
-    root: BaseException = exc
-    while root.__cause__ is not None or root.__context__ is not None:
-        root = root.__cause__ or root.__context__  # type: ignore[assignment]
-    if isinstance(root, ConnectionRefusedError):
-        return "connection refused by the Baseten API host"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return f"the connection failed ({type(root).__name__})"
-    return f"the request failed ({type(exc).__name__})"
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts and urllib3's ``reason`` (bounded)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 32:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nxt in (
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+            *[a for a in current.args if isinstance(a, BaseException)],
+        ):
+            if isinstance(nxt, BaseException):
+                pending.append(nxt)
+
+
+def _words(error: BaseException) -> str:
+    """An OS or TLS error in words, never its class name."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"the TLS certificate was refused ({error.verify_message or 'not trusted'})"
+    if isinstance(error, ssl.SSLError):
+        return f"the TLS handshake failed ({error.reason or 'protocol error'})".replace("_", " ")
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[:1].lower() + error.strerror[1:]
+    return ""
+
+
+def _describe_transport(
+    exc: BaseException, scope: transport.Scope, limit: float, connect_timeout: float
+) -> tuple[str, bool]:
+    """A failure below HTTP in words (the host is added by the error), and whether it means
+    the host is unreachable (a DNS failure, a refused connection) rather than flaky."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, socket.gaierror | urllib3.exceptions.NameResolutionError) for c in causes):
+        return "DNS lookup failed: could not resolve the host name", True
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return "connection refused", True
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(c, urllib3.exceptions.ConnectTimeoutError) for c in causes
+    ):
+        return (
+            f"timed out connecting: no connection within {min(connect_timeout, limit):.3g}s",
+            False,
+        )
+    timed_out = scope.ended_by == "deadline" or any(
+        isinstance(c, TimeoutError | urllib3.exceptions.ReadTimeoutError) for c in causes
+    )
+    if timed_out:
+        if scope.received == 0:
+            return f"timed out: no answer within {limit:.3g}s", False
+        return (
+            f"timed out: answered too slowly, the response was not complete within {limit:.3g}s",
+            False,
+        )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or any(
+        isinstance(c, urllib3.exceptions.IncompleteRead | http.client.IncompleteRead)
+        for c in causes
+    ):
+        return "the connection dropped in the middle of the response (truncated body)", False
+    if any(isinstance(c, urllib3.exceptions.DecodeError) for c in causes):
+        return "the response body could not be decoded (Content-Encoding)", False
+    for cause in causes:
+        words = _words(cause)
+        if words:
+            return f"the connection failed: {words}", False
+    if any(isinstance(c, urllib3.exceptions.ProtocolError) for c in causes):
+        if scope.received == 0:
+            return "the connection was closed before any answer", False
+        return "the connection dropped in the middle of the response", False
+    return "the connection failed", False

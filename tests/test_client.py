@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 import pytest
 
 from provider.backoff import Backoff
-from provider.client import USER_AGENT, BasetenClient, RetryPolicy
+from provider.client import ECHO_WARNING, USER_AGENT, BasetenClient, RetryPolicy
+from provider.deadline import Deadline
 from provider.emulator import (
     FAULT_KINDS,
     Emulator,
@@ -39,6 +40,7 @@ from provider.emulator import (
 from provider.errors import (
     AuthenticationError,
     BasetenError,
+    CancelledError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
@@ -49,6 +51,17 @@ from provider.errors import (
 )
 from provider.models import Chain, ChainDeployment, ChainEnvironment, DeploymentStatus
 from tests.conftest import FAST_RETRY, TEST_KEY
+from tests.hostile_server import (
+    Behaviour,
+    Exchange,
+    chunk_trickle,
+    continue_storm,
+    header_trickle,
+    hostile,
+    key_fragments,
+    respond,
+    silent,
+)
 
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
@@ -697,16 +710,19 @@ def test_connection_dropped_every_time_is_a_transport_error_after_max_attempts(
     assert statuses(emulator) == [0] * ATTEMPTS
 
 
-def test_connection_refused_is_a_transport_error_after_max_attempts(
+def test_connection_refused_is_retried_once_and_names_the_host(
     sleeps: SleepRecorder,
 ) -> None:
-    url = f"http://127.0.0.1:{closed_loopback_port()}"
+    port = closed_loopback_port()
+    url = f"http://127.0.0.1:{port}"
     with BasetenClient(api_key=TEST_KEY, base_url=url, retry=FAST_RETRY, sleep=sleeps) as client:
         exc = raises(TransportError, client.get_chain_deployment, CHAIN, DEP)
 
-    assert exc.attempts == ATTEMPTS
-    assert "refused" in str(exc)
-    assert len(sleeps.delays) == ATTEMPTS - 1
+    # A refused connection is rarely transient: one retry, not the policy's four attempts.
+    assert exc.attempts == 2
+    assert str(exc).startswith(f"connection refused (127.0.0.1:{port})")
+    assert exc.host == f"127.0.0.1:{port}"
+    assert len(sleeps.delays) == 1
 
 
 def test_hang_times_out_then_the_retry_succeeds(
@@ -1189,3 +1205,473 @@ def test_explicit_empty_base_url_is_refused() -> None:
     with pytest.raises(InvalidInputError) as caught:
         BasetenClient(api_key=TEST_KEY, base_url="")
     assert caught.value.field == "base_url"
+
+
+# -- one deadline, down to every socket read ----------------------------------------------
+# A raw-socket server (tests/hostile_server.py) that keeps the protocol itself hostage. Every
+# call here would hang for as long as the server likes if any read escaped the deadline.
+
+# Slack for scheduling: a call ends at its deadline, plus this.
+SLACK = 0.75
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()``'s result (or the BasetenError it raised) and the seconds it took."""
+    started = time.monotonic()
+    try:
+        result: Any = fn()
+    except BasetenError as exc:
+        result = exc
+    return result, time.monotonic() - started
+
+
+def hostile_client(url: str, **kwargs: Any) -> BasetenClient:
+    kwargs.setdefault("retry", RetryPolicy(max_attempts=5, max_elapsed=60.0))
+    kwargs.setdefault("timeout", (2.0, 30.0))
+    return BasetenClient(api_key=TEST_KEY, base_url=url, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [continue_storm(0.2), header_trickle(0.1), chunk_trickle(0.1), silent],
+    ids=["100-continue storm", "header trickle", "chunk-size trickle", "silent server"],
+)
+def test_the_callers_deadline_bounds_every_read_whatever_the_server_sends(
+    behaviour: Behaviour,
+) -> None:
+    with hostile(default=behaviour) as server, hostile_client(server.url) as client:
+        deadline = Deadline.after(1.0)
+        error, seconds = timed(lambda: client.get_chain_deployment(CHAIN, DEP, deadline=deadline))
+
+    assert isinstance(error, TransportError), error
+    assert seconds <= 1.0 + SLACK
+    assert error.out_of_time  # the caller's deadline, not the client's budget, ran out
+    assert "timed out" in str(error) and error.host == server.url.removeprefix("http://")
+    assert_no_key(error)
+
+
+def test_the_clients_own_budget_bounds_an_ungated_call_against_a_chunk_trickle() -> None:
+    policy = RetryPolicy(max_attempts=5, max_elapsed=1.0)
+    with (
+        hostile(default=chunk_trickle(0.1)) as server,
+        hostile_client(server.url, retry=policy) as client,
+    ):
+        error, seconds = timed(lambda: client.get_chain_deployment(CHAIN, DEP))
+
+    assert isinstance(error, TransportError), error
+    assert seconds <= 1.0 + SLACK
+    assert not error.out_of_time  # the client's budget is not the caller's deadline
+    assert "answered too slowly" in str(error)
+
+
+def test_a_silent_server_is_reported_as_no_answer_within_the_time_given() -> None:
+    with hostile(default=silent) as server, hostile_client(server.url) as client:
+        error, _ = timed(
+            lambda: client.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(0.5))
+        )
+
+    assert isinstance(error, TransportError)
+    assert "no answer within" in str(error)
+
+
+def test_the_read_timeout_bounds_a_whole_attempt_not_each_byte() -> None:
+    # Headers trickle faster than any per-read timeout would notice.
+    policy = RetryPolicy(max_attempts=2, max_elapsed=60.0, backoff=Backoff(0.01, 0.01))
+    with (
+        hostile(default=header_trickle(0.05)) as server,
+        hostile_client(server.url, retry=policy, timeout=(1.0, 0.4)) as client,
+    ):
+        error, seconds = timed(lambda: client.get_chain_deployment(CHAIN, DEP))
+
+    assert isinstance(error, TransportError) and error.attempts == 2
+    assert seconds <= 2 * 0.4 + SLACK
+    assert len(server.seen) == 2
+
+
+def test_cancel_ends_a_blocked_read_promptly() -> None:
+    cancel = threading.Event()
+    asked = threading.Event()
+
+    def answer_nothing(exchange: Exchange) -> None:
+        asked.set()
+        silent(exchange)
+
+    with hostile(default=answer_nothing) as server, hostile_client(server.url) as client:
+        deadline = Deadline.after(30.0, cancel=cancel)
+        canceller = threading.Thread(target=lambda: asked.wait(5) and cancel.set())
+        canceller.start()
+        error, seconds = timed(lambda: client.get_chain_deployment(CHAIN, DEP, deadline=deadline))
+        canceller.join(5)
+
+    assert isinstance(error, CancelledError), error
+    assert seconds <= 1.0 + SLACK
+
+
+def test_cancel_ends_a_retry_wait_promptly() -> None:
+    cancel = threading.Event()
+    asked = threading.Event()
+    rate_limited = respond(429, {"error": "slow down"}, {"Retry-After": "20"})
+
+    def answer(exchange: Exchange) -> None:
+        rate_limited(exchange)
+        asked.set()
+
+    policy = RetryPolicy(max_attempts=5, max_elapsed=60.0, max_retry_after=30.0)
+    with hostile(default=answer) as server, hostile_client(server.url, retry=policy) as client:
+        deadline = Deadline.after(50.0, cancel=cancel)
+        canceller = threading.Thread(target=lambda: asked.wait(5) and cancel.set())
+        canceller.start()
+        error, seconds = timed(lambda: client.get_chain_deployment(CHAIN, DEP, deadline=deadline))
+        canceller.join(5)
+
+    assert isinstance(error, CancelledError), error
+    assert seconds <= 1.0 + SLACK
+    assert len(server.seen) == 1
+
+
+def test_an_advised_wait_longer_than_the_callers_deadline_ends_the_call_at_once() -> None:
+    policy = RetryPolicy(max_attempts=5, max_elapsed=60.0, max_retry_after=60.0)
+    rate_limited = respond(429, {"error": "slow down"}, {"Retry-After": "30"})
+    with (
+        hostile(default=rate_limited) as server,
+        hostile_client(server.url, retry=policy) as client,
+    ):
+        error, seconds = timed(
+            lambda: client.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(4.0))
+        )
+
+    assert isinstance(error, RateLimitedError), error
+    assert seconds <= SLACK  # no sleeping into a certain failure
+    assert error.out_of_time
+    assert (error.attempts, error.retry_after) == (1, 30.0)
+
+
+def test_an_advised_wait_longer_than_the_clients_budget_is_not_charged_to_the_caller() -> None:
+    policy = RetryPolicy(max_attempts=5, max_elapsed=4.0, max_retry_after=60.0)
+    rate_limited = respond(429, {"error": "slow down"}, {"Retry-After": "30"})
+    with (
+        hostile(default=rate_limited) as server,
+        hostile_client(server.url, retry=policy) as client,
+    ):
+        error, seconds = timed(
+            lambda: client.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(600.0))
+        )
+
+    assert isinstance(error, RateLimitedError)
+    assert seconds <= SLACK
+    assert not error.out_of_time
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Mon, 01 Jan 99999999999 00:00:00 GMT", None),  # no datetime holds it
+        ("Mon, 01 Jan 0000 00:00:00 GMT", 0.0),  # read as 2000: in the past, retry now
+        ("9" * 60, 0.05),  # capped like any long advice
+        ("1e999", None),
+        ("nan", None),
+        ("inf", None),
+        ("-5", None),
+        ("1_000", None),
+        ("x" * 10_000, None),
+    ],
+)
+def test_absurd_retry_after_never_raises_and_is_capped_or_ignored(
+    header: str, expected: float | None, sleeps: SleepRecorder
+) -> None:
+    rate_limited = (429, {"Retry-After": header}, _body({"error": "slow down"}))
+    with (
+        scripted([rate_limited, OK_DEPLOYMENT]) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, sleep=sleeps
+        ) as client,
+    ):
+        assert client.get_chain_deployment(CHAIN, DEP).id == DEP
+
+    [delay] = sleeps.delays
+    if expected is None:  # no usable advice: the backoff decides
+        assert 0 < delay <= FAST_RETRY.backoff.cap
+    else:
+        assert delay == expected
+
+
+def test_injected_sleep_runs_retries_in_simulated_time_under_a_callers_deadline(
+    rclient: BasetenClient, emulator: Emulator, sleeps: SleepRecorder
+) -> None:
+    emulator.add_fault(Fault("rate_limit", retry_after=0.03), DEP_PATH)
+
+    dep = rclient.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(10.0))
+
+    assert dep.id == DEP
+    assert sleeps.delays == [0.03]
+
+
+def test_a_dns_failure_names_the_host_in_words_and_is_retried_once(
+    monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder
+) -> None:
+    lookups: list[str] = []
+
+    def no_such_host(host: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(str(host))
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    # No resolver is asked: the lookup fails here, as it would for a name that does not exist.
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    with BasetenClient(
+        api_key=TEST_KEY, base_url="https://api.example.invalid", retry=FAST_RETRY, sleep=sleeps
+    ) as client:
+        exc = raises(TransportError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert str(exc).startswith("DNS lookup failed: could not resolve the host name")
+    assert exc.host == "api.example.invalid" and "api.example.invalid" in str(exc)
+    assert "gaierror" not in str(exc) and "Error" not in str(exc)
+    assert exc.attempts == 2 and lookups == ["api.example.invalid"] * 2
+
+
+# -- nothing of the key, ever ---------------------------------------------------------------
+
+
+def assert_no_fragment(*texts: str) -> None:
+    for text in texts:
+        assert key_fragments(text, TEST_KEY) == set(), text
+
+
+def test_a_key_echoed_late_in_an_html_page_is_redacted_before_the_message_is_cut(
+    sleeps: SleepRecorder,
+) -> None:
+    # The key starts around character 150 of the text: cutting at 200 first would keep
+    # its first 8-11 characters.
+    page = (
+        "<html><body><h1>Bad Request</h1><p>" + "x" * 130 + "</p>"
+        "<pre>Authorization: {auth}</pre></body></html>"
+    )
+    warnings: list[str] = []
+    html = respond(400, page, {"Content-Type": "text/html"})
+    with (
+        hostile(default=html) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=warnings.append
+        ) as client,
+    ):
+        exc = raises(RequestRejectedError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert_no_fragment(str(exc), repr(exc), *warnings)
+    assert "Bad Request" in str(exc)
+    assert warnings == [ECHO_WARNING]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": {"detail": "x" * 150 + " Authorization: {auth}"}},
+        {"message": ["Authorization: {auth}"], "code": 400},
+        {"errors": [{"header": "Authorization: {auth}"}]},
+        {"message": "x" * 150 + " {auth}"},
+    ],
+    ids=["message is an object", "message is a list", "no message", "message string"],
+)
+def test_a_key_echoed_in_a_json_error_of_any_shape_is_redacted(body: Any) -> None:
+    warnings: list[str] = []
+    with (
+        hostile(default=respond(400, body)) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=warnings.append
+        ) as client,
+    ):
+        exc = raises(RequestRejectedError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert_no_fragment(str(exc), repr(exc))
+    assert "Authorization" in str(exc) or "x" * 150 in str(exc)
+    assert warnings == [ECHO_WARNING]
+
+
+def _escaped(text: str) -> str:
+    """``text`` as a JSON string body, every character escaped (``\\u0073k-...``)."""
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def test_a_key_hidden_behind_json_escapes_is_redacted() -> None:
+    body = '{"message": "key ' + _escaped(TEST_KEY) + ' refused"}'
+    with (
+        scripted([(400, {}, body.encode())]) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=lambda m: None
+        ) as client,
+    ):
+        exc = raises(RequestRejectedError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert_no_fragment(str(exc))
+    assert "key <redacted> refused" in str(exc)
+
+
+def test_a_fragment_of_the_key_echoed_by_the_server_is_redacted() -> None:
+    body = _body({"message": f"unknown key {TEST_KEY[:10]}... for this team"})
+    with (
+        scripted([(403, {}, body)]) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=lambda m: None
+        ) as client,
+    ):
+        exc = raises(AuthenticationError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert_no_fragment(str(exc))
+    assert "unknown key <redacted>... for this team" in str(exc)
+
+
+def test_a_200_that_echoes_the_key_is_redacted_everywhere_and_reported() -> None:
+    deployment = make_deployment(CHAIN, DEP)
+    deployment["debug"] = {"request_headers": {"Authorization": "{auth}"}}
+    deployment["chainlets"][0]["name"] = "Entry {auth}"
+    warnings: list[str] = []
+    with (
+        hostile(default=respond(200, deployment)) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=warnings.append
+        ) as client,
+    ):
+        dep = client.get_chain_deployment(CHAIN, DEP)
+
+    assert_no_fragment(repr(dep), dep.model_dump_json(), json.dumps(dep.to_api()))
+    assert dep.chainlets[0].name == "Entry Api-Key <redacted>"
+    assert dep.model_extra == {
+        "debug": {"request_headers": {"Authorization": "Api-Key <redacted>"}}
+    }
+    assert warnings == [ECHO_WARNING]
+
+
+def test_a_200_that_echoes_the_key_through_json_escapes_is_redacted() -> None:
+    raw = json.dumps(make_deployment(CHAIN, DEP))
+    raw = raw[:-1] + ', "note": "' + _escaped(TEST_KEY) + '"}'
+    with (
+        scripted([(200, {}, raw.encode())]) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=lambda m: None
+        ) as client,
+    ):
+        dep = client.get_chain_deployment(CHAIN, DEP)
+
+    assert dep.model_extra == {"note": "<redacted>"}
+
+
+def test_an_echoed_key_is_reported_to_the_log_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    deployment = make_deployment(CHAIN, DEP)
+    deployment["chainlets"][1]["name"] = "{auth}"
+    with (
+        hostile(default=respond(200, deployment)) as server,
+        BasetenClient(api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY) as client,
+    ):
+        client.get_chain_deployment(CHAIN, DEP)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        ECHO_WARNING
+    ]
+    assert_no_fragment(caplog.text)
+
+
+def test_a_200_without_the_key_is_not_reported(client: BasetenClient) -> None:
+    warnings: list[str] = []
+    client._on_warning = warnings.append
+
+    client.get_chain_deployment(CHAIN, DEP)
+
+    assert warnings == []
+
+
+def test_a_key_in_the_reason_phrase_or_content_type_is_redacted() -> None:
+    def answer(exchange: Exchange) -> None:
+        auth = exchange.authorization
+        exchange.send(
+            f"HTTP/1.1 200 {auth}\r\nContent-Type: text/x-{auth.split()[-1]}\r\n"
+            "Content-Length: 2\r\n\r\n{}".encode()
+        )
+
+    with (
+        hostile(default=answer) as server,
+        BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, on_warning=lambda m: None
+        ) as client,
+    ):
+        exc = raises(ResponseFormatError, client.get_chain_deployment, CHAIN, DEP)
+        reason = respond(418, "teapot", reason="I echo {auth}")
+        server.default = reason
+        rejected = raises(RequestRejectedError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert_no_fragment(str(exc), str(rejected))
+    assert "Content-Type" in str(exc) and "I echo Api-Key <redacted>" in str(rejected)
+
+
+# -- inputs that used to end in a traceback -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://api.baseten.co/v1", "https://api.baseten.co"),
+        ("https://api.baseten.co/v1/", "https://api.baseten.co"),
+        ("https://gateway.example.com/baseten/v1", "https://gateway.example.com/baseten"),
+        ("http://127.0.0.1:8900/v1", "http://127.0.0.1:8900"),
+    ],
+)
+def test_a_base_url_copied_with_v1_from_the_docs_means_the_root(url: str, expected: str) -> None:
+    with BasetenClient(api_key=TEST_KEY, base_url=url) as client:
+        assert client.base_url == expected
+
+
+def test_the_v1_suffix_is_not_sent_twice(emulator: Emulator) -> None:
+    with BasetenClient(api_key=TEST_KEY, base_url=emulator.url + "/v1") as client:
+        client.get_chain_deployment(CHAIN, DEP)
+
+    assert [r.path for r in emulator.requests] == [DEP_PATH]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "https://[not-an-ip]/",
+        "https://" + "a" * 64 + ".example.com",
+        "https://api.example.com/\udcff",
+        "https://api.example.com?",
+    ],
+)
+def test_a_malformed_base_url_is_refused_naming_base_url(url: str) -> None:
+    exc = raises(InvalidInputError, BasetenClient, api_key=TEST_KEY, base_url=url)
+
+    assert exc.field == "base_url"
+
+
+@pytest.mark.parametrize("key", ["sk-€uro-key", "sk-\udcff", "clé-secrète"])
+def test_a_key_that_cannot_go_in_a_header_is_refused_without_echoing_it(key: str) -> None:
+    exc = raises(InvalidInputError, BasetenClient, api_key=key, base_url="http://127.0.0.1:1")
+
+    assert exc.field == "api_key"
+    assert key not in str(exc) and "€" not in str(exc)
+
+
+@pytest.mark.parametrize("bad", ["\udcff", "dp\udc80x", "a\ud800"])
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_an_id_that_cannot_be_encoded_is_refused_before_any_request(
+    client: BasetenClient, emulator: Emulator, call: str, bad: str
+) -> None:
+    exc = raises(InvalidInputError, CALLS[call], client, bad)
+
+    assert exc.field == call.split("/")[1]
+    assert emulator.requests == []
+    str(exc).encode("utf-8")  # printable: the message does not carry the surrogate
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**400, -(10**400), float("inf"), float("nan"), 1e300],
+    ids=["10**400", "-10**400", "inf", "nan", "1e300"],
+)
+def test_a_huge_or_non_finite_timeout_is_refused_naming_the_field(value: float) -> None:
+    exc = raises(
+        InvalidInputError,
+        BasetenClient,
+        api_key=TEST_KEY,
+        base_url="http://127.0.0.1:1",
+        timeout=(1.0, value),
+    )
+
+    assert exc.field == "timeout"
