@@ -8,6 +8,7 @@ names the field. Nothing in this module does I/O.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +19,10 @@ MAX_ID_LENGTH = 128
 """Baseten ids are short (8 characters today); anything longer than this is a mistake."""
 
 DEFAULT_BASE_URL = "https://api.baseten.co"
+
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600.0
+"""The longest timeout accepted: a year. Longer ones are mistakes, and sockets and waits
+cannot hold much longer ones."""
 
 # Characters that would change which URL the id lands on, or that have no business in an id.
 _FORBIDDEN_ID_CHARS = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
@@ -37,6 +42,10 @@ def check_id(field: str, value: object) -> str:
         raise InvalidInputError(field, "must not be empty")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidInputError(field, f"is {len(value)} characters long (at most {MAX_ID_LENGTH})")
+    if not _encodable(value):
+        raise InvalidInputError(
+            field, "contains characters that cannot be encoded as UTF-8 (a non-UTF-8 byte?)"
+        )
     bad = _FORBIDDEN_ID_CHARS.search(value)
     if bad:
         raise InvalidInputError(field, f"contains {bad.group()!r}, which is not allowed in an id")
@@ -63,6 +72,12 @@ def check_api_key(value: object) -> str:
         raise InvalidInputError(
             "api_key", "contains whitespace or control characters (a pasted newline?)"
         )
+    if not value.isascii():
+        # A header carries Latin-1 at most, and Baseten keys are ASCII: this is a paste error.
+        raise InvalidInputError(
+            "api_key",
+            "contains non-ASCII characters, which cannot be sent in the Authorization header",
+        )
     return value
 
 
@@ -82,16 +97,24 @@ def is_loopback_url(url: str) -> bool:
 
 
 def check_base_url(value: object) -> str:
-    """Return the base URL without a trailing slash, or raise naming ``base_url``.
+    """Return the base URL as the client uses it (no trailing ``/`` and no trailing ``/v1``:
+    the client appends ``/v1/...`` itself, and Baseten's docs print the URL with it), or raise
+    naming ``base_url``.
 
-    Refused: anything but http(s); plain http to a host that is not loopback (the key would
-    cross the network in clear); credentials, query or fragment in the URL.
+    Refused: anything that does not parse as a URL; anything but http(s); plain http to a host
+    that is not loopback (the key would cross the network in clear); credentials, query or
+    fragment in the URL; a host name that cannot be encoded (IDNA) or characters that cannot.
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError("base_url", "must be a non-empty URL string")
     if _KEY_FORBIDDEN.search(value):
         raise InvalidInputError("base_url", "contains whitespace or control characters")
-    parts = urlsplit(value)
+    if not _encodable(value):
+        raise InvalidInputError("base_url", "contains characters that cannot be encoded as UTF-8")
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise InvalidInputError("base_url", f"is not a valid URL ({exc})") from None
     if parts.scheme not in ("https", "http"):
         raise InvalidInputError("base_url", f"scheme must be https, got {parts.scheme or 'none'!r}")
     if parts.username is not None or parts.password is not None:
@@ -105,14 +128,35 @@ def check_base_url(value: object) -> str:
         raise InvalidInputError("base_url", f"has an invalid port ({exc})") from None
     if not host:
         raise InvalidInputError("base_url", "has no host")
-    if parts.query or parts.fragment:
+    if not _valid_host(host):
+        raise InvalidInputError("base_url", f"has an invalid host name {host!r}")
+    if parts.query or parts.fragment or value.rstrip().endswith(("?", "#")):
         raise InvalidInputError("base_url", "must not have a query or fragment")
     if parts.scheme == "http" and not _is_loopback(host):
         raise InvalidInputError(
             "base_url",
             f"plain http is only allowed for loopback hosts, not {host!r}; use https",
         )
-    return value.rstrip("/")
+    url = value.rstrip("/")
+    if url.endswith("/v1"):
+        url = url[: -len("/v1")].rstrip("/")
+    return url
+
+
+def _valid_host(host: str) -> bool:
+    """A host requests can connect to: an IP address or a name that encodes (IDNA)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if any(c in host for c in "[]@\\"):
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def check_one_target(has_deployment_id: bool, has_environment: bool) -> None:
@@ -148,9 +192,27 @@ def check_wait_for(value: object) -> frozenset[str]:
 
 
 def check_timeout(value: object, field: str = "timeout_seconds") -> float:
-    """A positive, finite number of seconds."""
+    """A positive, finite number of seconds, at most :data:`MAX_TIMEOUT_SECONDS`."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(field, f"must be a number of seconds, got {type(value).__name__}")
-    if not value > 0 or value == float("inf"):
-        raise InvalidInputError(field, f"must be a positive, finite number of seconds, got {value}")
-    return float(value)
+    try:
+        seconds = float(value)
+        shown = f"{seconds:g}"
+    except OverflowError:  # an integer beyond any float, e.g. 10**400
+        seconds, shown = math.inf, "an integer too large for any clock"
+    if not seconds > 0 or not math.isfinite(seconds):
+        raise InvalidInputError(field, f"must be a positive, finite number of seconds, got {shown}")
+    if seconds > MAX_TIMEOUT_SECONDS:
+        raise InvalidInputError(
+            field, f"must be at most {MAX_TIMEOUT_SECONDS:.0f} seconds (a year), got {seconds:g}"
+        )
+    return seconds
+
+
+def _encodable(value: str) -> bool:
+    """False for strings with lone surrogates (how Python carries undecodable bytes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
