@@ -376,8 +376,8 @@ def footprint(repeats: int) -> dict[str, Any]:
 
     from provider.emulator import make_deployment
     from provider.lookup import DeploymentQuery
-    from provider.outputs import deployment_outputs
     from provider.models import ChainDeployment
+    from provider.outputs import deployment_outputs
     from provider.resource import ChainDeploymentProvider
 
     serialized = serialize_provider(ChainDeploymentProvider())

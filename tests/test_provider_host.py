@@ -21,7 +21,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from provider import models, outputs
+from provider import outputs
 from provider.emulator import (
     Emulator,
     Fault,

@@ -28,7 +28,9 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 from provider.emulator import Emulator, chain_path, deployment_path
+from provider.fields import type_of
 from provider.models import AutoscalingSettings, Chain, Chainlet
+from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform import cliconfig, example_plan, plugin
 from provider.terraform.data_sources import (
     ChainDataSource,
@@ -36,8 +38,6 @@ from provider.terraform.data_sources import (
     chain_config_errors,
     deployment_config_errors,
 )
-from provider.fields import type_of
-from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform.schema import Object, tf_type
 from tests.conftest import TEST_KEY
 
