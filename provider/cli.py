@@ -81,7 +81,7 @@ environment:
 
 _EXIT_MEANINGS = {
     EXIT_OK: "success",
-    EXIT_VIOLATIONS: "check: a mandatory policy rule is violated (violations on stdout)",
+    EXIT_VIOLATIONS: "a mandatory rule is violated (check only; the violations are on stdout)",
     EXIT_USAGE: "bad usage, invalid input or invalid config (no request was sent)",
     EXIT_API: "Baseten API error: authentication (401/403), not found (404), rate limit "
     "exhausted (429), server error (5xx), unexpected response, connection failure",
