@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class HostileServer:
     default: Behaviour | None = None
     max_connections: int = 256
     seen: list[tuple[str, str]] = field(default_factory=list)
+    # When each path was first asked for (time.monotonic(), which all processes share).
+    first_seen: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -155,6 +158,7 @@ class HostileServer:
                 method, path, headers = request
                 with self._lock:
                     self.seen.append((method, path))
+                    self.first_seen.setdefault(path, time.monotonic())
                 behaviour = self.routes.get(path.split("?", 1)[0], self.default)
                 exchange = Exchange(method, path, headers, sock, self._stop)
                 if behaviour is None:
@@ -167,9 +171,9 @@ class HostileServer:
 
 def _read_head(sock: socket.socket) -> tuple[str, str, dict[str, str]] | None:
     """The request line and headers, or ``None`` if the peer closed or sent nonsense."""
-    sock.settimeout(HEAD_TIMEOUT_SECONDS)
     data = b""
     try:
+        sock.settimeout(HEAD_TIMEOUT_SECONDS)
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(4096)
             if not chunk:

@@ -31,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 # The bars: the issue's counts (22 faults through each of two paths, 18 bad inputs, ...).
 MIN_FAULT_CASES = 2 * 22
 MIN_BAD_INPUT_CASES = 18
+# Each hostile server the issue lists, through the library, the command line and the provider.
+MIN_HOSTILE_CASES = 3 * 17
 LOAD_LOOKUPS = 500
 LOAD_IN_FLIGHT = 32
 LABEL_WIDTH = 40
@@ -160,7 +162,26 @@ def scorecard(tallies: dict[str, Tally], results: dict[str, Any]) -> tuple[list[
     add((_line("load errors", value, load_ok), load_ok))
 
     add(_cases_line("properties held", tallies.get("properties", Tally()), 2))
+    add(_hostile_line(tallies.get("hostile", Tally()), results.get("hostile", {})))
     return lines, all(verdicts)
+
+
+def _hostile_line(tally: Tally, hostile: dict[str, Any]) -> tuple[str, bool]:
+    """``n/n (worst: X.Xs under its bound, CASE)``: the run that came closest to (or went
+    furthest past) its time bound."""
+    line, ok = _cases_line("hostile servers", tally, MIN_HOSTILE_CASES)
+    cases: dict[str, dict[str, float]] = hostile.get("cases", {})
+    if not cases:
+        return line, False
+    name, worst = max(cases.items(), key=lambda kv: kv[1]["seconds"] - kv[1]["bound"])
+    margin = worst["seconds"] - worst["bound"]
+    side = "over" if margin > 0 else "under"
+    detail = (
+        f" (worst: {abs(margin):.1f}s {side} its bound, {worst['seconds']:.1f}s of "
+        f"{worst['bound']:.1f}s: {name})"
+    )
+    label, _, rest = line.partition(f"{tally.passed}/{tally.total}")
+    return f"{label}{tally.passed}/{tally.total}{detail}{rest}", ok and margin <= 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
