@@ -69,7 +69,7 @@ from .errors import (
     TransportError,
 )
 from .models import Chain, ChainDeployment, ChainEnvironment
-from .redaction import Redactor, ResponseTooDeepError
+from .redaction import Redactor, ResponseTooDeepError, guard_logs
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,7 @@ class BasetenClient:
         self._sleep = sleep
         self._clock = clock
         self._redactor = Redactor(key)
+        guard_logs(self._redactor)
         self._on_warning = on_warning or log.warning
         parts = urlsplit(self.base_url)
         self._hostname = parts.hostname or ""

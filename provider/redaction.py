@@ -9,13 +9,17 @@ included) and encodes it again.
 
 What a caller may rely on: after :meth:`Redactor.text`, no run of ``FRAGMENT`` characters of the
 key is left in the text (a key shorter than that is removed whole). Redact *before* shortening
-a text, or a cut could leave the start of the key behind.
+a text, or a cut could leave the start of the key behind. :func:`guard_logs` does the same for
+``urllib3``'s log records, which quote header lines a server sent that did not parse.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
+import weakref
 from typing import Any
 
 FRAGMENT = 8
@@ -117,3 +121,60 @@ class Redactor:
         if not hit:
             return body, False
         return json.dumps(clean).encode("ascii"), True
+
+
+class _LogRedactor(logging.Filter):
+    """Redacts the secrets of every live :class:`Redactor` from a logger's records.
+
+    ``urllib3`` logs what it could not parse of a response's headers (warning level, with the
+    raw lines), so a server that echoes the key in a malformed header line would otherwise
+    put it in a log record. Message, arguments and traceback are redacted in place.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def add(self, redactor: Redactor) -> None:
+        with self._lock:
+            self._redactors.add(redactor)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            redactors = list(self._redactors)
+        if not redactors:
+            return True
+        message = record.getMessage()
+        trace = record.exc_text or ""
+        if record.exc_info and not trace:
+            trace = logging.Formatter().formatException(record.exc_info)
+        clean_message, clean_trace = message, trace
+        for redactor in redactors:
+            clean_message = redactor.text(clean_message)
+            clean_trace = redactor.text(clean_trace)
+        if clean_message != message or clean_trace != trace:
+            record.msg, record.args = clean_message, None
+            record.exc_info, record.exc_text = None, clean_trace or None
+        return True
+
+
+# Logger filters apply where a record is made, not where it propagates: one per module.
+_URLLIB3_LOGGERS = (
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.response",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+)
+_log_redactor = _LogRedactor()
+
+
+def guard_logs(redactor: Redactor) -> None:
+    """Redact ``redactor``'s secret from ``urllib3``'s log records for as long as it lives."""
+    _log_redactor.add(redactor)
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if _log_redactor not in logger.filters:
+            logger.addFilter(_log_redactor)

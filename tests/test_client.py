@@ -1676,3 +1676,24 @@ def test_a_huge_or_non_finite_timeout_is_refused_naming_the_field(value: float) 
     )
 
     assert exc.field == "timeout"
+
+
+def test_a_key_echoed_in_a_header_line_that_does_not_parse_stays_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # urllib3 logs header lines it could not parse, raw: a colon-less line with the key.
+    def answer(exchange: Exchange) -> None:
+        exchange.send(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n" + exchange.authorization.encode() + b"\r\n\r\n{}"
+        )
+
+    caplog.set_level(logging.DEBUG)
+    with (
+        hostile(default=answer) as server,
+        BasetenClient(api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY) as client,
+    ):
+        raises(RequestRejectedError, client.get_chain_deployment, CHAIN, DEP)
+
+    assert any("parse headers" in r.getMessage() for r in caplog.records)
+    assert_no_fragment(caplog.text, *(r.getMessage() for r in caplog.records))

@@ -56,6 +56,7 @@ from provider.lookup import DeploymentQuery
 from tests.conftest import TEST_KEY
 from tests.hostile_server import (
     Behaviour,
+    Exchange,
     HostileServer,
     chunk_trickle,
     continue_storm,
@@ -120,6 +121,14 @@ def _late_echo_page() -> str:
         "<html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1><p>"
         + "The request could not be understood by the server. " * 2
         + "</p><pre>Authorization: {auth}</pre></body></html>"
+    )
+
+
+def _echo_in_a_broken_header(exchange: Exchange) -> None:
+    # urllib3 logs header lines it cannot parse, as they came.
+    exchange.send(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\n" + exchange.authorization.encode("latin-1") + b"\r\n\r\n{}"
     )
 
 
@@ -207,6 +216,14 @@ CASES: list[Case] = [
         _always(
             respond(400, {"message": {"detail": "x" * 150, "header": "Authorization: {auth}"}})
         ),
+        False,
+        RequestRejectedError,
+        3,
+    ),
+    Case(
+        "key echoed in a header line that does not parse",
+        "dpecho05",
+        _always(_echo_in_a_broken_header),
         False,
         RequestRejectedError,
         3,
