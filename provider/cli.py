@@ -222,7 +222,7 @@ def _add_check_flags(check: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m provider",
+        prog="python -m provider" if sys.argv[0].endswith("__main__.py") else None,
         description="Read Baseten chain deployments and check them against policy rules.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
