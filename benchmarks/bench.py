@@ -375,12 +375,15 @@ def footprint(repeats: int) -> dict[str, Any]:
     from pulumi.dynamic.dynamic import serialize_provider
 
     from provider.emulator import make_deployment
-    from provider.lookup import DeploymentQuery, deployment_outputs
+    from provider.lookup import DeploymentQuery
     from provider.models import ChainDeployment
+    from provider.outputs import deployment_outputs
     from provider.resource import ChainDeploymentProvider
 
     serialized = serialize_provider(ChainDeploymentProvider())
-    query = DeploymentQuery.parse("ch7k2p9q", "dp3m8x1v", wait_for=["ACTIVE"])
+    query = DeploymentQuery.parse(
+        {"chain_id": "ch7k2p9q", "chain_deployment_id": "dp3m8x1v", "wait_for": ["ACTIVE"]}
+    )
     deployment = ChainDeployment.model_validate(make_deployment("ch7k2p9q", "dp3m8x1v"))
     outputs = {**deployment_outputs(query, deployment), "__provider": serialized}
     state_entry = {

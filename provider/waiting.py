@@ -30,6 +30,7 @@ from .deadline import Deadline
 from .errors import ApiError, DeploymentFailedError, DeploymentTimeoutError
 from .models import ChainDeployment
 from .status import DEFAULT_READY, Verdict, assess
+from .text import printable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Progress:
     def __str__(self) -> str:
         if self.changed:
             return f"{self.snapshot} after {format_elapsed(self.elapsed)}"
-        line = f"still {self.deployment.status} after {format_elapsed(self.elapsed)}"
+        line = f"still {printable(self.deployment.status)} after {format_elapsed(self.elapsed)}"
         if self.next_check is not None:
             line += f"; next check in {format_elapsed(self.next_check)}"
         return f"{line} ({self.snapshot})"
@@ -79,8 +80,9 @@ class Progress:
 def snapshot(deployment: ChainDeployment) -> str:
     """``deployment X is S (chainlets: A S1, B S2)``."""
     chainlets = ", ".join(f"{c.name} {c.status}" for c in deployment.chainlets)
-    return f"deployment {deployment.id} is {deployment.status}" + (
-        f" (chainlets: {chainlets})" if chainlets else ""
+    return printable(
+        f"deployment {deployment.id} is {deployment.status}"
+        + (f" (chainlets: {chainlets})" if chainlets else "")
     )
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from provider.backoff import Backoff
 from provider.client import BasetenClient
+from provider.deadline import Deadline
 from provider.emulator import Emulator, Step, deployment_path, make_chainlet, make_deployment
 from provider.errors import DeploymentFailedError, DeploymentTimeoutError
 from provider.models import ChainDeployment
-from provider.deadline import Deadline
 from provider.waiting import DEFAULT_POLL, Progress, wait_until_ready
 from tests.conftest import FAST_RETRY, TEST_KEY
 
