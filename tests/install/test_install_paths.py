@@ -28,6 +28,7 @@ import pytest
 
 from provider.emulator import Emulator
 from tests.conftest import TEST_KEY
+from tests.test_terraform import init_env, require_terraform, write_standin
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 180.0
@@ -123,7 +124,7 @@ def emulator_process(
     """A fresh virtualenv with the wheel, and ``python -m provider.emulator`` started from it."""
     python = fresh_venv(folder / "venv", shared)
     pip_install(python, folder, str(wheel))
-    with subprocess.Popen(  # noqa: S603 - our own module, from the fresh virtualenv
+    with subprocess.Popen(
         [python, "-m", "provider.emulator", "--port", "0"],
         cwd=folder,
         stdout=subprocess.PIPE,
@@ -250,8 +251,6 @@ def test_the_native_plugin_is_on_the_virtualenvs_path_after_install(
 def test_terraform_init_and_apply_use_the_installed_provider_from_the_mirror(
     folder: Path, shared: Path, wheel: Path, emulator: Emulator
 ) -> None:
-    from tests.test_terraform import init_env, require_terraform, write_standin  # noqa: PLC0415
-
     require_terraform({"PATH": os.environ.get("PATH", "")})
     infra = folder / "infra"
     shutil.copytree(REPO / "examples" / "terraform" / "init", infra)
