@@ -425,7 +425,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading
         deployment = query.resolve(
             client,
             Deadline.after(query.timeout_seconds, cancel=cancel),
-            on_warning=_Status(err).warning,
+            on_warning=StatusLine(err).warning,
         )
     report = config.check(deployment)
     if args.json:
@@ -436,7 +436,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading
     return EXIT_OK if report.passed else EXIT_VIOLATIONS
 
 
-class _Status:
+class StatusLine:
     """Progress on stderr: one line per status change; heartbeats in between. On a terminal
     the heartbeat rewrites a single status line in place; in a log, each is a line."""
 
@@ -450,15 +450,15 @@ class _Status:
             self.err.write(f"\r\x1b[K{progress}")
             self.open_line = True
         else:
-            self._end_line()
+            self.end_line()
             print(progress, file=self.err)
         self.err.flush()
 
     def warning(self, message: str) -> None:
-        self._end_line()
+        self.end_line()
         print(f"warning: {printable(message)}", file=self.err)
 
-    def _end_line(self) -> None:
+    def end_line(self) -> None:
         if self.open_line:
             self.err.write("\n")
             self.open_line = False
@@ -466,7 +466,7 @@ class _Status:
 
 def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
     query = _query(args, args.wait_for or [])
-    status = _Status(err)
+    status = StatusLine(err)
     try:
         with _client(args) as client:
             deployment = query.resolve(
@@ -476,7 +476,7 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
                 on_warning=status.warning,
             )
     finally:
-        status._end_line()
+        status.end_line()
     if args.json:
         json.dump(deployment.to_api(), out, indent=2)
         out.write("\n")

@@ -129,7 +129,10 @@ def wait_until_ready(
         seen = snapshot(deployment)
         decided = verdict.verdict is not Verdict.WAIT
         delay = None if decided else min(poll.delay(attempt), deadline.remaining())
-        if seen != last_seen or now - last_report >= heartbeat:
+        # A heartbeat goes out whenever waiting for the next poll would leave more than
+        # ``heartbeat`` seconds without a report, so none is ever longer than that.
+        quiet_too_long = delay is not None and now + delay - last_report > heartbeat
+        if seen != last_seen or quiet_too_long:
             on_progress(Progress(deployment, seen, now - start, seen != last_seen, delay))
             last_seen, last_report = seen, now
         for status in verdict.unknown_statuses:
