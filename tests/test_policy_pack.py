@@ -231,7 +231,7 @@ def test_the_engine_reads_the_policies_and_their_config_schema(pack: Any) -> Non
     assert schemas["deployment-active"]["statuses"]["default"] == ["ACTIVE"]
     assert schemas["allowed-instance-types"]["instanceTypes"]["default"] == []
     assert schemas["replica-bounds"]["minReplica"]["default"] == 0
-    assert "default" not in schemas["replica-bounds"]["maxReplica"]
+    assert schemas["replica-bounds"]["maxReplica"]["default"] is None  # no ceiling
     assert schemas["no-scale-to-zero"]["environments"]["default"] == []
     assert all(spec["description"] for props in schemas.values() for spec in props.values())
 

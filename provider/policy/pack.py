@@ -139,7 +139,7 @@ def stack_policies() -> list[StackValidationPolicy]:
             description=rule.description,
             validate=validator(rule),
             enforcement_level=EnforcementLevel(rule.default_level.value),
-            config_schema=PolicyConfigSchema(rule.settings_type.schema()),
+            config_schema=PolicyConfigSchema(rule.settings_type.config_schema()),
         )
         for rule in RULES
     ]
