@@ -420,6 +420,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading
     """``check``: everything is validated before the one request; raises like ``get``."""
     query = _query(args)
     document = load_config_file(args.config) if args.config is not None else {}
+    parse_config(document)  # the file alone first: a flag must not hide a bad entry in it
     config = parse_config(merge_documents(document, flags_document(args)))
     with _client(args) as client:
         deployment = query.resolve(

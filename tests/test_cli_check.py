@@ -339,6 +339,53 @@ def test_a_bad_config_file_exits_2_without_a_request(
     assert api_env.requests == []
 
 
+@pytest.mark.parametrize(
+    ("content", "flags", "message"),
+    [
+        (None, [], "invalid config: '/dev/zero' is larger than 1048576 bytes"),
+        ("[" * 100_000, [], "is nested deeper than 16 levels"),
+        ('{"a": ' * 100_000, [], "is nested deeper than 16 levels"),
+        (
+            '{"no-scale-to-zero": "mandatory", "no-scale-to-zero": "disabled"}',
+            [],
+            "has the key 'no-scale-to-zero' twice in one object",
+        ),
+        (
+            '{"replica-bounds": {"overrides": 0}}',
+            [],
+            "invalid replica-bounds.overrides: must be an object, got 0",
+        ),
+        # A flag merged over the file must not hide the file's bad entry.
+        (
+            '{"replica-bounds": {"overrides": "Generator"}}',
+            ["--chainlet-max-replica", "Generator=4"],
+            "invalid replica-bounds.overrides: must be an object, got 'Generator'",
+        ),
+    ],
+    ids=[
+        "dev-zero",
+        "100k-deep-list",
+        "100k-deep-object",
+        "duplicate-keys",
+        "overrides-not-an-object",
+        "overrides-not-an-object-under-a-flag",
+    ],
+)
+def test_an_odd_config_file_exits_2_in_one_line(
+    api_env: Emulator, tmp_path: Path, content: str | None, flags: list[str], message: str
+) -> None:
+    config = "/dev/zero"
+    if content is not None:
+        config = str(tmp_path / "policy.json")
+        Path(config).write_text(content)
+    code, out, err = run(CHAIN, ACTIVE_ID, "--config", config, *flags)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: invalid ") and message in err
+    assert err.count("\n") == 1
+    assert api_env.requests == []
+
+
 def test_missing_api_key_exits_2(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BASETEN_API_KEY")
     code, _, err = run(CHAIN, ACTIVE_ID)

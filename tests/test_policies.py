@@ -7,6 +7,9 @@ config document as both the pack and the pipeline check read it, and the report.
 
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,12 +37,14 @@ from provider.policy import (
     allowed_instance_types,
     autoscaling_configured,
     deployment_active,
+    load_config_file,
     merge_documents,
     no_scale_to_zero,
     parse_config,
     replica_bounds,
     rule,
 )
+from provider.policy import config as config_module
 
 CHAIN = "ch7k2p9q"
 
@@ -534,6 +539,114 @@ def test_flags_merge_on_top_of_a_file() -> None:
         "no-scale-to-zero": {"enforcementLevel": "advisory", "environments": ["production"]},
     }
     assert merge_documents({}, flags) == flags
+
+
+# -- the config file ------------------------------------------------------------------------------
+
+
+def config_error(path: Path | str, **kwargs: Any) -> str:
+    with pytest.raises(InvalidInputError) as caught:
+        load_config_file(path, **kwargs)
+    assert caught.value.field == "config"
+    return caught.value.reason
+
+
+def test_a_config_file_is_read_as_a_json_object(tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text('{"replica-bounds": {"overrides": {"Generator": {"maxReplica": 16}}}}')
+    assert load_config_file(path) == {
+        "replica-bounds": {"overrides": {"Generator": {"maxReplica": 16}}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"all": "advisory", "all": "disabled"}', "has the key 'all' twice in one object"),
+        (
+            '{"replica-bounds": {"overrides": {"G": {"maxReplica": 2}, "G": {}}}}',
+            "has the key 'G' twice",
+        ),
+        ('{"replica-bounds": {"maxReplica": NaN}}', "contains NaN, which is not JSON"),
+        ('{"replica-bounds": {"maxReplica": -Infinity}}', "contains -Infinity"),
+        ('{"a": ' + "1" * 5000 + "}", "is not valid JSON"),
+        ("[" * 17 + "]" * 17, "nested deeper than 16 levels"),
+        ("[" * 100_000, "nested deeper than 16 levels"),
+        ('{"a": ' * 100_000, "nested deeper than 16 levels"),
+        (" " * (1 << 20) + "{}", "larger than 1048576 bytes"),
+        (b'{"\xff": 1}', "is not UTF-8 text"),
+    ],
+    ids=[
+        "duplicate-rule",
+        "duplicate-override",
+        "nan",
+        "infinity",
+        "huge-integer",
+        "too-deep",
+        "100k-deep-list",
+        "100k-deep-object",
+        "too-large",
+        "not-utf8",
+    ],
+)
+def test_an_odd_config_file_is_refused_in_one_line(
+    tmp_path: Path, content: str | bytes, reason: str
+) -> None:
+    path = tmp_path / "policy.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    got = config_error(path)
+    assert reason in got and "\n" not in got
+
+
+def test_sixteen_levels_of_nesting_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text('{"x": ' + "[" * 15 + "]" * 15 + "}")
+    assert load_config_file(path) == {"x": [[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}
+
+
+def test_an_endless_device_is_refused_without_reading_it_all() -> None:
+    assert config_error("/dev/zero") == "'/dev/zero' is larger than 1048576 bytes"
+
+
+def test_a_directory_or_a_missing_file_cannot_be_read(tmp_path: Path) -> None:
+    assert config_error(tmp_path).startswith(f"cannot read '{tmp_path}'")
+    assert config_error(tmp_path / "nope.json").startswith("cannot read")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_without_a_writer_times_out_instead_of_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    assert "was not read to its end within 0.2s" in config_error(fifo, timeout=0.2)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_with_a_writer_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("w") as writer:
+            writer.write('{"all": "advisory"}')
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert load_config_file(fifo, timeout=10) == {"all": "advisory"}
+    writer.join(timeout=10)
+
+
+def test_the_read_timeout_defaults_to_the_module_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(config_module, "CONFIG_READ_SECONDS", 0.1)
+    assert "within 0.1s" in config_error(fifo)
 
 
 # -- the report ------------------------------------------------------------------------------------
