@@ -255,6 +255,28 @@ def test_config_file_in_the_pack_shape_with_flags_on_top(api_env: Emulator, tmp_
     assert body["rules"][-1]["outcome"] == "skip"
 
 
+def test_an_override_naming_no_chainlet_is_a_warning_in_both_outputs(
+    api_env: Emulator,
+) -> None:
+    argv = [CHAIN, ACTIVE_ID, "--chainlet-max-replica", "Genrator=2"]
+    warning = (
+        "warning: replica-bounds: the override for chainlet 'Genrator' matches no chainlet of "
+        "deployment dp3m8x1v (its chainlets: Entrypoint, Retriever, Generator); did you mean "
+        "'Generator'?\n"
+    )
+    code, out, err = run(*argv)
+    assert code == 0  # 1 stays reserved for violations
+    assert err == warning
+    assert out.rstrip().endswith("check passed")
+    code, out, err = run(*argv, "--json")
+    assert code == 0
+    assert err == warning
+    body = json.loads(out)
+    assert body["warnings"] == [warning.removeprefix("warning: ").rstrip("\n")]
+    bounds = next(r for r in body["rules"] if r["name"] == "replica-bounds")
+    assert bounds["unmatchedOverrides"] == ["Genrator"]
+
+
 # -- exit 2: nothing sent ------------------------------------------------------------------------
 
 

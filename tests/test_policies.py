@@ -689,6 +689,38 @@ def test_report_json() -> None:
     assert last["violations"][0]["chainlet"] == "Retriever"
 
 
+def test_an_override_naming_no_chainlet_is_reported_never_silent() -> None:
+    config = parse_config(
+        {
+            "replica-bounds": {
+                "overrides": {"Genrator": {"maxReplica": 2}, "Generator": {"maxReplica": 16}}
+            }
+        }
+    )
+    report = config.check(deployment())
+    bounds = report.results[2]
+    assert (bounds.rule, bounds.unmatched_overrides) == (REPLICA_BOUNDS, ("Genrator",))
+    assert report.warnings == (
+        "replica-bounds: the override for chainlet 'Genrator' matches no chainlet of deployment "
+        "dp3m8x1v (its chainlets: Entrypoint, Retriever, Generator); did you mean 'Generator'?",
+    )
+    assert report.passed  # a warning, not a violation
+    body = report.to_json()
+    assert body["warnings"] == list(report.warnings)
+    assert [r["unmatchedOverrides"] for r in body["rules"]] == [[], [], ["Genrator"], [], []]
+
+
+def test_overrides_of_a_disabled_rule_are_not_reported() -> None:
+    document = {"replica-bounds": {"enforcementLevel": "disabled", "overrides": {"X": {}}}}
+    assert parse_config(document).check(deployment()).warnings == ()
+
+
+def test_matching_overrides_and_no_overrides_give_no_warnings() -> None:
+    document = {"replica-bounds": {"overrides": {"Retriever": {"minReplica": 0}}}}
+    assert parse_config(document).check(deployment()).warnings == ()
+    assert parse_config({}).check(deployment()).to_json()["warnings"] == []
+
+
 def test_importing_the_rules_does_not_load_the_policy_sdk() -> None:
     import subprocess
     import sys

@@ -399,6 +399,33 @@ def test_a_resource_being_created_in_preview_is_an_advisory_note(
     )
 
 
+def test_an_override_naming_no_chainlet_is_an_advisory_note(
+    pack: Any, stack: dict[str, RegisteredResource]
+) -> None:
+    configure(
+        pack, {"replica-bounds": {"maxReplica": 3, "overrides": {"Genrator": {"maxReplica": 8}}}}
+    )
+    diagnostics = analyze(pack, analyzer_resource("prod", stack["prod"].outputs))
+    where = "ChainDeployment 'prod' (chain ch7k2p9q, deployment dp3m8x1v)"
+    # The violation stays at the rule's level; the unmatched override never blocks.
+    assert summary(diagnostics) == [
+        (
+            "replica-bounds",
+            "MANDATORY",
+            f"{where}: chainlet Generator: max_replica is 4, expected at most 3",
+        ),
+        (
+            "replica-bounds",
+            "ADVISORY",
+            f"can't run policy 'replica-bounds' from policy pack '{PACK_NAME}@v0.0.1' during "
+            f"preview: {where}: policy config note, not a violation: the override for chainlet "
+            "'Genrator' matches no chainlet of deployment dp3m8x1v (its chainlets: Entrypoint, "
+            "Retriever, Generator); did you mean 'Generator'?",
+        ),
+    ]
+    configure(pack)
+
+
 def test_a_config_the_rules_refuse_is_reported_not_a_crash(
     pack: Any, stack: dict[str, RegisteredResource]
 ) -> None:
@@ -501,7 +528,7 @@ def test_validate_reports_known_resources_before_the_unknown_note(
     ("raw_json", "error"),
     [
         ({"chainlets": "none"}, "chainlets: Input should be a valid array"),
-        ("not json", "Invalid JSON"),
+        ("not json", "(Invalid JSON"),
         (7, "JSON input should be string"),
     ],
     ids=["not-a-deployment", "not-json", "not-a-string"],

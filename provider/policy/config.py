@@ -27,7 +27,9 @@ applies, as in the engine. What a caller may rely on:
   the same call the policy pack makes on the config the engine hands it.
 * :meth:`PolicyConfig.check` runs every enabled rule on a deployment; the report fails when a
   rule at ``mandatory`` (or ``remediate``) level has a violation. Advisory violations are
-  reported and do not fail it.
+  reported and do not fail it. An override naming a chainlet the deployment does not have is
+  never silent: it is listed (``RuleResult.unmatched_overrides``, ``CheckReport.warnings``)
+  and never fails the report.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from ..models import ChainDeployment
-from .rules import RULES, Level, Rule, Violation, rule
+from .rules import RULES, Level, Rule, Violation, rule, unmatched_override_note
 
 ALL = "all"
 LEVEL_KEY = "enforcementLevel"
@@ -72,11 +74,13 @@ def _entry(name: str, value: object) -> tuple[Level | None, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RuleResult:
-    """One rule's verdict on one deployment."""
+    """One rule's verdict on one deployment. ``unmatched_overrides``: the chainlet names its
+    settings override that the deployment has no chainlet of (they did nothing; a typo?)."""
 
     rule: str
     level: Level
     violations: tuple[Violation, ...]
+    unmatched_overrides: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -93,12 +97,14 @@ class RuleResult:
             "enforcementLevel": self.level.value,
             "outcome": self.outcome,
             "violations": [v.to_json() for v in self.violations],
+            "unmatchedOverrides": list(self.unmatched_overrides),
         }
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Every rule's result for one deployment. ``passed``: no blocking violation."""
+    """Every rule's result for one deployment. ``passed``: no blocking violation.
+    ``warnings``: one line per override that matched no chainlet (they never fail it)."""
 
     deployment: ChainDeployment
     results: tuple[RuleResult, ...]
@@ -107,6 +113,14 @@ class CheckReport:
     def passed(self) -> bool:
         return not any(r.outcome == "fail" for r in self.results)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(
+            f"{r.rule}: {unmatched_override_note(name, self.deployment)}"
+            for r in self.results
+            for name in r.unmatched_overrides
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "chain_id": self.deployment.chain_id,
@@ -114,6 +128,7 @@ class CheckReport:
             "environment": self.deployment.environment,
             "status": str(self.deployment.status),
             "passed": self.passed,
+            "warnings": list(self.warnings),
             "rules": [r.to_json() for r in self.results],
         }
 
@@ -130,7 +145,8 @@ class RuleConfig:
         if self.level is Level.DISABLED:
             return RuleResult(self.rule.name, self.level, ())
         found = self.rule.check(deployment, self.settings)
-        return RuleResult(self.rule.name, self.level, tuple(found))
+        unmatched = self.settings.unmatched_overrides(deployment)
+        return RuleResult(self.rule.name, self.level, tuple(found), unmatched)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ What a status means comes from :mod:`provider.status`; nothing here re-encodes i
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -231,6 +232,21 @@ class ReplicaBoundsSettings(RuleSettings):
                     {"floor": floor, "ceiling": ceiling, "at": at},
                 )
         return self
+
+    def unmatched_overrides(self, deployment: ChainDeployment) -> tuple[str, ...]:
+        names = {c.name for c in deployment.chainlets}
+        return tuple(name for name in self.overrides if name not in names)
+
+
+def unmatched_override_note(name: str, deployment: ChainDeployment) -> str:
+    """Why the override for chainlet ``name`` did nothing on ``deployment``, in one line."""
+    names = [c.name for c in deployment.chainlets]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"the override for chainlet {name!r} matches no chainlet of deployment {deployment.id} "
+        f"(its chainlets: {', '.join(names) or 'none'}){hint}"
+    )
 
 
 def replica_bounds(deployment: ChainDeployment, settings: ReplicaBoundsSettings) -> list[Violation]:

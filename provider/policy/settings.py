@@ -21,13 +21,16 @@ What a caller may rely on:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import InvalidInputError
 from ..fields import camel
+
+if TYPE_CHECKING:
+    from ..models import ChainDeployment
 
 
 def integral(value: object) -> object:
@@ -92,6 +95,11 @@ class RuleSettings(BaseModel):
             "properties"
         ]
         return properties
+
+    def unmatched_overrides(self, deployment: ChainDeployment) -> tuple[str, ...]:
+        """The chainlet names the settings override that ``deployment`` has no chainlet of
+        (none, unless the rule has per-chainlet overrides), in config order."""
+        return ()
 
     @classmethod
     def _invalid(cls, exc: ValidationError) -> InvalidInputError:
