@@ -277,6 +277,24 @@ def test_an_override_naming_no_chainlet_is_a_warning_in_both_outputs(
     assert bounds["unmatchedOverrides"] == ["Genrator"]
 
 
+def test_no_scale_to_zero_for_production_follows_the_environment_looked_up(
+    api_env: Emulator,
+) -> None:
+    # The embedded deployment claims "staging": the environment asked for is what counts, so a
+    # production rule cannot be bypassed by the deployment's own field.
+    current = make_deployment(CHAIN, "dpclaim1", environment="staging")
+    body = {"name": "production", "chain_id": CHAIN, "current_deployment": current}
+    api_env.add_raw_answer(
+        json.dumps(body).encode(), environment_path(CHAIN, "production"), times=None
+    )
+    code, report = run_json(CHAIN, "-e", "production", "--no-scale-to-zero-in", "production")
+    assert code == 1
+    assert (report["chain_deployment_id"], report["environment"]) == ("dpclaim1", "production")
+    assert violations(report) == [
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)")
+    ]
+
+
 # -- exit 2: nothing sent ------------------------------------------------------------------------
 
 
