@@ -79,36 +79,36 @@ environment:
                    only for loopback, e.g. the emulator: python -m provider.emulator)
 """
 
-_USAGE_HELP = "  2  bad usage or invalid input (no request was sent)\n"
-_API_HELP = """\
-  3  Baseten API error: authentication (401/403), not found (404), rate limit
-     exhausted (429), server error (5xx), malformed response, connection failure
-"""
-_NOT_READY_HELP = "  4  the deployment did not become ready (only with --wait-for)\n"
-_OTHER_HELP = (
-    "  5  internal error (a bug: one line; BASETEN_DEBUG=1 shows the traceback)\n"
-    "  130  interrupted (Ctrl-C)\n"
-)
+_EXIT_MEANINGS = {
+    EXIT_OK: "success",
+    EXIT_VIOLATIONS: "a mandatory rule is violated (check only; the violations are on stdout)",
+    EXIT_USAGE: "bad usage, invalid input or invalid config (no request was sent)",
+    EXIT_API: "Baseten API error: authentication (401/403), not found (404), rate limit "
+    "exhausted (429), server error (5xx), unexpected response, connection failure",
+    EXIT_NOT_READY: "the deployment did not become ready (only with --wait-for)",
+    EXIT_INTERNAL: "internal error (a bug: one line; BASETEN_DEBUG=1 shows the traceback)",
+    EXIT_CANCELLED: "interrupted (Ctrl-C)",
+}
 
-EPILOG = (
-    "exit codes:\n  0  success\n  1  check: a mandatory policy rule is violated\n"
-    + _USAGE_HELP
-    + _API_HELP
-    + _NOT_READY_HELP
-    + _OTHER_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
-)
 
-GET_EPILOG = (
-    "exit codes:\n  0  success\n"
-    + _USAGE_HELP
-    + _API_HELP
-    + _NOT_READY_HELP
-    + _OTHER_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
-)
+def _exit_help(*codes: int, success: str = _EXIT_MEANINGS[EXIT_OK]) -> str:
+    """The ``exit codes:`` block of a help text, for ``codes``, then the environment."""
+    lines = ["exit codes:"]
+    for code in codes:
+        lines.append(
+            textwrap.fill(
+                success if code == EXIT_OK else _EXIT_MEANINGS[code],
+                width=78,
+                initial_indent=f"  {code}  ",
+                subsequent_indent=" " * 7,
+            )
+        )
+    return "\n".join(lines) + "\n\n" + _ENVIRONMENT_HELP
+
+
+_ALWAYS = (EXIT_USAGE, EXIT_API, EXIT_INTERNAL, EXIT_CANCELLED)
+EPILOG = _exit_help(EXIT_OK, EXIT_VIOLATIONS, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
+GET_EPILOG = _exit_help(EXIT_OK, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
 
 
 def _rules_help() -> str:
@@ -134,17 +134,15 @@ CHECK_EPILOG = (
    "no-scale-to-zero": {"enforcementLevel": "mandatory",
                         "environments": ["production"]}}
 Flags are applied on top of the file. Advisory violations are listed but do
-not fail the check; disabled rules are skipped.
+not fail the check (exit 0); disabled rules are skipped.
 
-exit codes:
-  0  every enabled rule passed (advisory violations may be listed)
-  1  a mandatory rule is violated (the violations are listed on stdout)
-  2  bad usage, invalid input or invalid config (no request was sent)
 """
-    + _API_HELP
-    + _OTHER_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
+    + _exit_help(
+        EXIT_OK,
+        EXIT_VIOLATIONS,
+        *_ALWAYS,
+        success="every enabled rule passed (advisory violations may be listed)",
+    )
 )
 
 
