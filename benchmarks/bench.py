@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.emulator_process import BENCH_CHAIN, deployment_ids  # noqa: E402
 from provider.client import BasetenClient  # noqa: E402
+from provider.deadline import Deadline  # noqa: E402
 from provider.emulator import Emulator, Step  # noqa: E402
 from provider.functions import MAX_IN_FLIGHT  # noqa: E402
 from provider.waiting import DEFAULT_POLL, wait_until_ready  # noqa: E402
@@ -331,9 +332,8 @@ def gate(active_after: float = 300.0) -> dict[str, Any]:
         )
         with BasetenClient(api_key=KEY, base_url=emu.url) as client:
             wait_until_ready(
-                lambda: client.get_chain_deployment("ch7k2p9q", "dp3m8x1v"),
-                timeout_seconds=900,
-                clock=sim.clock,
+                lambda d: client.get_chain_deployment("ch7k2p9q", "dp3m8x1v", deadline=d),
+                deadline=Deadline.after(900, clock=sim.clock),
                 sleep=sim.sleep,
                 on_progress=lambda _: None,
             )
@@ -375,12 +375,15 @@ def footprint(repeats: int) -> dict[str, Any]:
     from pulumi.dynamic.dynamic import serialize_provider
 
     from provider.emulator import make_deployment
-    from provider.lookup import DeploymentQuery, deployment_outputs
+    from provider.lookup import DeploymentQuery
     from provider.models import ChainDeployment
+    from provider.outputs import deployment_outputs
     from provider.resource import ChainDeploymentProvider
 
     serialized = serialize_provider(ChainDeploymentProvider())
-    query = DeploymentQuery.parse("ch7k2p9q", "dp3m8x1v", wait_for=["ACTIVE"])
+    query = DeploymentQuery.parse(
+        {"chain_id": "ch7k2p9q", "chain_deployment_id": "dp3m8x1v", "wait_for": ["ACTIVE"]}
+    )
     deployment = ChainDeployment.model_validate(make_deployment("ch7k2p9q", "dp3m8x1v"))
     outputs = {**deployment_outputs(query, deployment), "__provider": serialized}
     state_entry = {

@@ -17,15 +17,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import textwrap
+import threading
+import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from . import credentials
 from ._version import __version__
 from .client import BasetenClient
+from .deadline import Deadline
 from .errors import (
     EXIT_API,
+    EXIT_CANCELLED,
+    EXIT_INTERNAL,
     EXIT_NOT_READY,
     EXIT_OK,
     EXIT_USAGE,
@@ -35,6 +42,7 @@ from .errors import (
     one_line,
     presentation,
 )
+from .inputs import DEFAULT_TIMEOUT_SECONDS
 from .lookup import DeploymentQuery
 from .models import ChainDeployment, is_known_status
 from .policy import (
@@ -50,8 +58,19 @@ from .policy import (
     merge_documents,
     parse_config,
 )
+from .text import printable
+from .waiting import Progress
 
-__all__ = ["EXIT_API", "EXIT_NOT_READY", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_CANCELLED",
+    "EXIT_INTERNAL",
+    "EXIT_NOT_READY",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_VIOLATIONS",
+    "main",
+]
 
 _ENVIRONMENT_HELP = """\
 environment:
@@ -60,30 +79,36 @@ environment:
                    only for loopback, e.g. the emulator: python -m provider.emulator)
 """
 
-_USAGE_HELP = "  2  bad usage or invalid input (no request was sent)\n"
-_API_HELP = """\
-  3  Baseten API error: authentication (401/403), not found (404), rate limit
-     exhausted (429), server error (5xx), malformed response, connection failure
-"""
-_NOT_READY_HELP = "  4  the deployment did not become ready (only with --wait-for)\n"
+_EXIT_MEANINGS = {
+    EXIT_OK: "success",
+    EXIT_VIOLATIONS: "a mandatory rule is violated (check only; the violations are on stdout)",
+    EXIT_USAGE: "bad usage, invalid input or invalid config (no request was sent)",
+    EXIT_API: "Baseten API error: authentication (401/403), not found (404), rate limit "
+    "exhausted (429), server error (5xx), unexpected response, connection failure",
+    EXIT_NOT_READY: "the deployment did not become ready (only with --wait-for)",
+    EXIT_INTERNAL: "internal error (a bug: one line; BASETEN_DEBUG=1 shows the traceback)",
+    EXIT_CANCELLED: "interrupted (Ctrl-C)",
+}
 
-EPILOG = (
-    "exit codes:\n  0  success\n  1  check: a mandatory policy rule is violated\n"
-    + _USAGE_HELP
-    + _API_HELP
-    + _NOT_READY_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
-)
 
-GET_EPILOG = (
-    "exit codes:\n  0  success\n"
-    + _USAGE_HELP
-    + _API_HELP
-    + _NOT_READY_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
-)
+def _exit_help(*codes: int, success: str = _EXIT_MEANINGS[EXIT_OK]) -> str:
+    """The ``exit codes:`` block of a help text, for ``codes``, then the environment."""
+    lines = ["exit codes:"]
+    for code in codes:
+        lines.append(
+            textwrap.fill(
+                success if code == EXIT_OK else _EXIT_MEANINGS[code],
+                width=78,
+                initial_indent=f"  {code}  ",
+                subsequent_indent=" " * 7,
+            )
+        )
+    return "\n".join(lines) + "\n\n" + _ENVIRONMENT_HELP
+
+
+_ALWAYS = (EXIT_USAGE, EXIT_API, EXIT_INTERNAL, EXIT_CANCELLED)
+EPILOG = _exit_help(EXIT_OK, EXIT_VIOLATIONS, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
+GET_EPILOG = _exit_help(EXIT_OK, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
 
 
 def _rules_help() -> str:
@@ -109,16 +134,15 @@ CHECK_EPILOG = (
    "no-scale-to-zero": {"enforcementLevel": "mandatory",
                         "environments": ["production"]}}
 Flags are applied on top of the file. Advisory violations are listed but do
-not fail the check; disabled rules are skipped.
+not fail the check (exit 0); disabled rules are skipped.
 
-exit codes:
-  0  every enabled rule passed (advisory violations may be listed)
-  1  a mandatory rule is violated (the violations are listed on stdout)
-  2  bad usage, invalid input or invalid config (no request was sent)
 """
-    + _API_HELP
-    + "\n"
-    + _ENVIRONMENT_HELP
+    + _exit_help(
+        EXIT_OK,
+        EXIT_VIOLATIONS,
+        *_ALWAYS,
+        success="every enabled rule passed (advisory violations may be listed)",
+    )
 )
 
 
@@ -146,6 +170,14 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("chain_id", metavar="CHAIN_ID")
     parser.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?")
     parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="the most the whole command may take, waiting included "
+        f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
 
 
 def _add_check_flags(check: argparse.ArgumentParser) -> None:
@@ -244,7 +276,6 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="wait until the deployment and every chainlet has this status (repeatable)",
     )
-    get.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (900)")
     get.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
     check = commands.add_parser(
         "check",
@@ -275,9 +306,9 @@ def render(deployment: ChainDeployment) -> str:
     status = str(deployment.status)
     unknown = "" if is_known_status(status) else " (status unknown to this tool)"
     lines = [
-        f"chain deployment {deployment.id} of chain {deployment.chain_id}",
-        f"  status       {status}{unknown}",
-        f"  environment  {deployment.environment or '-'}",
+        printable(f"chain deployment {deployment.id} of chain {deployment.chain_id}"),
+        f"  status       {printable(status)}{unknown}",
+        f"  environment  {printable(deployment.environment or '-')}",
         f"  created      {deployment.created_at.isoformat()}",
         "",
     ]
@@ -288,9 +319,9 @@ def render(deployment: ChainDeployment) -> str:
         bounds = f"{auto.min_replica}-{auto.max_replica}" if auto else "-"
         rows.append(
             (
-                chainlet.name,
-                str(chainlet.status),
-                chainlet.instance_type_name,
+                printable(chainlet.name),
+                printable(str(chainlet.status)),
+                printable(chainlet.instance_type_name),
                 str(chainlet.active_replica_count),
                 bounds,
                 _autoscaling(auto.to_api() if auto else None),
@@ -344,9 +375,9 @@ def render_report(report: CheckReport) -> str:
     """The readable report: the deployment, one line per rule, its violations under it."""
     deployment = report.deployment
     lines = [
-        f"chain deployment {deployment.id} of chain {deployment.chain_id}",
-        f"  status       {deployment.status}",
-        f"  environment  {deployment.environment or '-'}",
+        printable(f"chain deployment {deployment.id} of chain {deployment.chain_id}"),
+        f"  status       {printable(str(deployment.status))}",
+        f"  environment  {printable(deployment.environment or '-')}",
         "",
     ]
     width = max(len(r.rule) for r in report.results)
@@ -355,7 +386,7 @@ def render_report(report: CheckReport) -> str:
         found = f"  {count} violation{'s' if count != 1 else ''}" if count else ""
         level = f"{result.level:<9}"
         lines.append(f"{result.outcome.upper():4}  {result.rule:<{width}}  {level}{found}".rstrip())
-        lines += [f"      {violation.message}" for violation in result.violations]
+        lines += [f"      {printable(violation.message)}" for violation in result.violations]
     blocking = sum(len(r.violations) for r in report.results if r.outcome == "fail")
     advisory = sum(len(r.violations) for r in report.results if r.outcome == "warn")
     note = f" ({advisory} advisory)" if advisory else ""
@@ -366,13 +397,34 @@ def render_report(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def _check(args: argparse.Namespace, out: TextIO) -> int:
+def _query(args: argparse.Namespace, wait_for: object = None) -> DeploymentQuery:
+    return DeploymentQuery.parse(
+        {
+            "chain_id": args.chain_id,
+            "chain_deployment_id": args.chain_deployment_id,
+            "environment": args.environment,
+            "wait_for": wait_for,
+            "timeout_seconds": args.timeout,
+        }
+    )
+
+
+def _client(args: argparse.Namespace) -> BasetenClient:
+    found = credentials.resolve(None, args.api_url)
+    return BasetenClient(api_key=found.api_key or "", base_url=found.base_url)
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
     """``check``: everything is validated before the one request; raises like ``get``."""
-    query = DeploymentQuery.parse(args.chain_id, args.chain_deployment_id, args.environment)
+    query = _query(args)
     document = load_config_file(args.config) if args.config is not None else {}
     config = parse_config(merge_documents(document, flags_document(args)))
-    with BasetenClient(base_url=args.api_url) as client:
-        deployment = query.fetch(client)
+    with _client(args) as client:
+        deployment = query.resolve(
+            client,
+            Deadline.after(query.timeout_seconds, cancel=cancel),
+            on_warning=StatusLine(err).warning,
+        )
     report = config.check(deployment)
     if args.json:
         json.dump(report.to_json(), out, indent=2)
@@ -382,20 +434,47 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.passed else EXIT_VIOLATIONS
 
 
-def _get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    query = DeploymentQuery.parse(
-        args.chain_id,
-        args.chain_deployment_id,
-        args.environment,
-        args.wait_for or [],
-        args.timeout,
-    )
-    with BasetenClient(base_url=args.api_url) as client:
-        deployment = query.resolve(
-            client,
-            on_progress=lambda m: print(m, file=err),
-            on_warning=lambda m: print(f"warning: {m}", file=err),
-        )
+class StatusLine:
+    """Progress on stderr: one line per status change; heartbeats in between. On a terminal
+    the heartbeat rewrites a single status line in place; in a log, each is a line."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.live = err.isatty()
+        self.open_line = False
+
+    def progress(self, progress: Progress) -> None:
+        if self.live and not progress.changed:
+            self.err.write(f"\r\x1b[K{progress}")
+            self.open_line = True
+        else:
+            self.end_line()
+            print(progress, file=self.err)
+        self.err.flush()
+
+    def warning(self, message: str) -> None:
+        self.end_line()
+        print(f"warning: {printable(message)}", file=self.err)
+
+    def end_line(self) -> None:
+        if self.open_line:
+            self.err.write("\n")
+            self.open_line = False
+
+
+def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
+    query = _query(args, args.wait_for or [])
+    status = StatusLine(err)
+    try:
+        with _client(args) as client:
+            deployment = query.resolve(
+                client,
+                Deadline.after(query.timeout_seconds, cancel=cancel),
+                on_progress=status.progress,
+                on_warning=status.warning,
+            )
+    finally:
+        status.end_line()
     if args.json:
         json.dump(deployment.to_api(), out, indent=2)
         out.write("\n")
@@ -405,11 +484,18 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def main(
-    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    cancel: threading.Event | None = None,
 ) -> int:
-    """Run the command line; return the exit code (never raises for expected failures)."""
+    """Run the command line; return the exit code. Never raises and never prints a
+    traceback for a failure: an unexpected one is exit 5 in one line (``BASETEN_DEBUG=1``
+    adds the traceback). Ctrl-C, or setting ``cancel``, stops a wait at once (exit 130)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    cancel = cancel or threading.Event()
     parser = _parser()
     try:
         # argparse writes --help and usage errors itself: send them to the caller's streams.
@@ -419,9 +505,22 @@ def main(
         return int(exit_.code or 0)
     try:
         if args.command == "check":
-            return _check(args, out)
-        return _get(args, out, err)
+            return _check(args, out, err, cancel)
+        return _get(args, out, err, cancel)
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
         print(f"error: {named}{one_line(exc)}", file=err)
         return presentation(exc).exit_code
+    except KeyboardInterrupt:
+        cancel.set()
+        print("error: interrupted", file=err)
+        return EXIT_CANCELLED
+    except Exception as exc:  # the one place a bug becomes a message instead of a traceback
+        if os.environ.get("BASETEN_DEBUG"):
+            traceback.print_exc(file=err)
+        print(
+            f"error: internal error, please report it: {one_line(exc)} "
+            "(BASETEN_DEBUG=1 shows the traceback)",
+            file=err,
+        )
+        return EXIT_INTERNAL

@@ -18,6 +18,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
+from .outputs import OUTPUTS_BY_NAME, from_engine
+
 
 def invoke_url(chain_id: str, chain_deployment_id: str, environment: str | None = None) -> str:
     """Where callers send requests: the environment's URL if it has one, else the deployment's."""
@@ -28,7 +30,7 @@ def invoke_url(chain_id: str, chain_deployment_id: str, environment: str | None 
 
 
 def _document(props: dict[str, Any]) -> dict[str, Any]:
-    chainlets = props.get("chainlets") or []
+    chainlets = from_engine(OUTPUTS_BY_NAME["chainlets"].type, props.get("chainlets") or [])
     return {
         "chain_id": props["chain_id"],
         "chain_deployment_id": props["chain_deployment_id"],
@@ -39,17 +41,12 @@ def _document(props: dict[str, Any]) -> dict[str, Any]:
         "chainlets": {
             c["name"]: {
                 "instance_type": c["instance_type_name"],
-                "min_replica": _int((c.get("autoscaling_settings") or {}).get("min_replica")),
-                "max_replica": _int((c.get("autoscaling_settings") or {}).get("max_replica")),
+                "min_replica": (c["autoscaling_settings"] or {}).get("min_replica"),
+                "max_replica": (c["autoscaling_settings"] or {}).get("max_replica"),
             }
             for c in chainlets
         },
     }
-
-
-def _int(value: Any) -> int | None:
-    # Numbers come back from the engine as floats; a replica count is an integer.
-    return None if value is None else int(value)
 
 
 def _write(path: str, document: dict[str, Any]) -> None:

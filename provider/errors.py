@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .text import printable
+
 if TYPE_CHECKING:
     from .models import ChainDeployment
 
@@ -214,6 +216,6 @@ def presentation(exc: BaseException) -> Presentation:
 
 def one_line(exc: BaseException) -> str:
     """``exc`` as a single line for a terminal or a diagnostic: a :class:`BasetenError`'s own
-    message, anything else as ``TypeName: message``."""
+    message, anything else as ``TypeName: message``; control characters escaped."""
     text = str(exc) if isinstance(exc, BasetenError) else f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split()) or type(exc).__name__
+    return printable(text.strip()) or type(exc).__name__

@@ -16,19 +16,19 @@ Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack c
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
 from . import connection, models
 from .errors import InvalidInputError
-from .lookup import DeploymentQuery, deployment_outputs
-from .waiting import DEFAULT_TIMEOUT_SECONDS
+from .inputs import DEFAULT_TIMEOUT_SECONDS
+from .lookup import DeploymentQuery
+from .outputs import OUTPUT_NAMES, deployment_from_outputs, deployment_outputs
+from .resource import CONFIG_API_KEY, CONFIG_API_URL
 
 MAX_IN_FLIGHT = 16
 """Default lookups in flight at once. Baseten allows 100 requests/s per key; at a typical
@@ -58,33 +58,43 @@ def shutdown_lookup_pool() -> None:
         pool.shutdown(wait=True)
 
 
-@dataclass(frozen=True)
 class GetChainDeploymentResult:
-    """A chain deployment as plain values. ``deployment`` is the full typed model."""
+    """A chain deployment as plain values: one attribute per output of
+    :data:`provider.outputs.OUTPUTS` (``status``, ``chainlets``, ``instance_types``,
+    ``raw_json``, ...), and ``deployment``, the full typed model (lossless)."""
 
-    chain_id: str
-    chain_deployment_id: str
-    environment: str | None
-    status: str
-    created_at: str
-    ready: bool
-    chainlets: list[dict[str, Any]]
-    chainlets_by_name: dict[str, dict[str, Any]]
-    instance_types: dict[str, str]
     deployment: models.ChainDeployment
 
+    def __init__(self, outputs: Mapping[str, Any]) -> None:
+        for name in OUTPUT_NAMES:
+            setattr(self, name, outputs[name])
+        self.deployment = deployment_from_outputs(outputs)
 
-# The result's plain fields are outputs of the lookup, by the same names.
-_RESULT_OUTPUTS = tuple(
-    f.name for f in dataclasses.fields(GetChainDeploymentResult) if f.name != "deployment"
-)
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    def outputs(self) -> dict[str, Any]:
+        """The plain values by output name."""
+        return {name: getattr(self, name) for name in OUTPUT_NAMES}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GetChainDeploymentResult) and self.outputs() == other.outputs()
+
+    def __hash__(self) -> int:
+        return hash(self.raw_json)
+
+    def __repr__(self) -> str:
+        return (
+            f"GetChainDeploymentResult(chain_id={self.chain_id!r}, "
+            f"chain_deployment_id={self.chain_deployment_id!r}, status={self.status!r})"
+        )
 
 
 def _credentials(api_key: str | None, api_url: str | None) -> tuple[str | None, str | None]:
-    config = pulumi.Config("baseten")
     return (
-        api_key if api_key is not None else config.get("apiKey"),
-        api_url if api_url is not None else config.get("apiUrl"),
+        api_key if api_key is not None else pulumi.runtime.get_config(CONFIG_API_KEY),
+        api_url if api_url is not None else pulumi.runtime.get_config(CONFIG_API_URL),
     )
 
 
@@ -100,19 +110,25 @@ def get_chain_deployment(
 ) -> GetChainDeploymentResult:
     """Look a chain deployment up by id, or by ``environment`` (its current deployment).
 
-    ``wait_for`` (default: none) lists statuses to wait for, as on the resource.
-    Raises :class:`~provider.errors.InvalidInputError` before any request on bad input,
-    :class:`~provider.errors.BasetenError` on API failures and
-    :class:`~provider.errors.DeploymentNotReadyError` when the gate does not open.
+    The parameters are the inputs of :data:`provider.inputs.INPUTS`. ``wait_for`` (default:
+    none) lists statuses to wait for, as on the resource; ``timeout_seconds`` bounds the whole
+    call, waiting included. Raises :class:`~provider.errors.InvalidInputError` before any
+    request on bad input, :class:`~provider.errors.ApiError` on API failures and
+    :class:`~provider.errors.DeploymentNotReadyError` when the gate does not open (all
+    :class:`~provider.errors.BasetenError`).
     """
     query = DeploymentQuery.parse(
-        chain_id, chain_deployment_id, environment, wait_for, timeout_seconds
+        {
+            "chain_id": chain_id,
+            "chain_deployment_id": chain_deployment_id,
+            "environment": environment,
+            "wait_for": wait_for,
+            "timeout_seconds": timeout_seconds,
+        }
     )
     client = connection.shared_client(*_credentials(api_key, api_url))
-    deployment = query.resolve(client)
-    outputs = deployment_outputs(query, deployment)
-    plain = {name: outputs[name] for name in _RESULT_OUTPUTS}
-    return GetChainDeploymentResult(**plain, deployment=deployment)
+    deployment = query.resolve(client, on_warning=pulumi.log.warn)
+    return GetChainDeploymentResult(deployment_outputs(query, deployment))
 
 
 def _pool() -> ThreadPoolExecutor:

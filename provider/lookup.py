@@ -1,28 +1,27 @@
-"""One lookup of a chain deployment, shared by the resource, the functions and the CLI.
+"""One lookup of a chain deployment, shared by every front end.
 
-The data's path: :meth:`DeploymentQuery.parse` validates the caller's ids and settings (no
-I/O); :meth:`DeploymentQuery.fetch` makes exactly one GET (the deployment by id, or the
-environment, whose current deployment comes embedded); :meth:`DeploymentQuery.resolve` adds the
-readiness gate; :func:`deployment_outputs` turns the typed model into the flat, JSON-ready
-values Pulumi stores as outputs.
+The data's path: :meth:`DeploymentQuery.parse` validates the caller's inputs (declared in
+:mod:`provider.inputs`; no I/O); :meth:`DeploymentQuery.fetch` makes exactly one GET (the
+deployment by id, or the environment, whose current deployment comes embedded) and checks that
+the answer is the one asked for; :meth:`DeploymentQuery.resolve` adds the readiness gate under
+one :class:`~provider.deadline.Deadline`; :func:`provider.outputs.deployment_outputs` turns the
+result into outputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import ids
 from .client import BasetenClient
 from .deadline import Deadline
-from .errors import NotFoundError
-from .models import ChainDeployment
+from .errors import NotFoundError, ResponseFormatError
+from .inputs import INPUTS, input_errors
+from .models import ChainDeployment, duplicate_names
+from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID
 from .status import DEFAULT_READY, Verdict, assess
-from .waiting import DEFAULT_TIMEOUT_SECONDS, Progress, wait_until_ready
-
-LOOKUP_BY_ID = "chain_deployment_id"
-LOOKUP_BY_ENVIRONMENT = "environment"
+from .waiting import Progress, wait_until_ready
 
 
 @dataclass(frozen=True)
@@ -36,30 +35,21 @@ class DeploymentQuery:
     timeout_seconds: float
 
     @classmethod
-    def parse(
-        cls,
-        chain_id: object,
-        chain_deployment_id: object = None,
-        environment: object = None,
-        wait_for: object = None,
-        timeout_seconds: object = DEFAULT_TIMEOUT_SECONDS,
-    ) -> DeploymentQuery:
-        """Validate everything; raise :class:`InvalidInputError` naming the first bad field."""
-        chain = ids.check_id("chain_id", chain_id)
-        ids.check_one_target(chain_deployment_id is not None, environment is not None)
-        deployment = (
-            ids.check_id("chain_deployment_id", chain_deployment_id)
-            if chain_deployment_id is not None
-            else None
-        )
-        env = ids.check_id("environment", environment) if environment is not None else None
-        return cls(
-            chain_id=chain,
-            chain_deployment_id=deployment,
-            environment=env,
-            wait_for=ids.check_wait_for(wait_for),
-            timeout_seconds=ids.check_timeout(timeout_seconds),
-        )
+    def parse(cls, values: Mapping[str, Any]) -> DeploymentQuery:
+        """The query an input mapping describes (names of :data:`provider.inputs.INPUTS`;
+        missing or ``None`` inputs take their defaults). Raises the first
+        :class:`~provider.errors.InvalidInputError` of :func:`~provider.inputs.input_errors`."""
+        errors = input_errors(values)
+        if errors:
+            raise errors[0]
+        checked: dict[str, Any] = {}
+        for spec in INPUTS:
+            value = values.get(spec.name)
+            if value is None:
+                value = spec.default
+            checked[spec.name] = None if value is None else spec.check(value)
+        checked["wait_for"] = checked["wait_for"] or frozenset()
+        return cls(**checked)
 
     @property
     def lookup_by(self) -> str:
@@ -71,13 +61,21 @@ class DeploymentQuery:
         return f"the current deployment of environment {self.environment} of chain {self.chain_id}"
 
     def fetch(self, client: BasetenClient, deadline: Deadline | None = None) -> ChainDeployment:
-        """Exactly one GET: the deployment by id, or the environment's current deployment."""
+        """Exactly one GET: the deployment by id, or the environment's current deployment.
+
+        The answer must match the question: a deployment of another chain, or with another
+        id, is a :class:`ResponseFormatError`, never a result. A deployment found through an
+        environment carries that environment, whatever its own field says.
+        """
         if self.chain_deployment_id is not None:
-            return client.get_chain_deployment(
+            found = client.get_chain_deployment(
                 self.chain_id, self.chain_deployment_id, deadline=deadline
             )
+            self._check_answer(found.chain_id, found.id, self.chain_deployment_id)
+            return found
         assert self.environment is not None
         env = client.get_chain_environment(self.chain_id, self.environment, deadline=deadline)
+        self._check_answer(env.chain_id, None, None)
         current = env.current_deployment
         if current is None:
             raise NotFoundError(
@@ -86,11 +84,20 @@ class DeploymentQuery:
                 f"of chain {self.chain_id!r}",
                 status=None,
             )
-        if current.environment is None:
-            # It serves this environment, whatever its own field says: every caller (outputs,
-            # policies, Terraform) should see the environment it was looked up by.
-            current = current.model_copy(update={"environment": self.environment})
-        return current
+        self._check_answer(current.chain_id, None, None)
+        return current.model_copy(update={"environment": self.environment})
+
+    def _check_answer(self, chain_id: str, found_id: str | None, wanted_id: str | None) -> None:
+        if chain_id != self.chain_id:
+            raise ResponseFormatError(
+                f"asked for {self.describe()}, the API answered for chain {chain_id!r}",
+                field="chain_id",
+            )
+        if found_id != wanted_id:
+            raise ResponseFormatError(
+                f"asked for {self.describe()}, the API answered with deployment {found_id!r}",
+                field="id",
+            )
 
     def resolve(
         self,
@@ -101,70 +108,56 @@ class DeploymentQuery:
         on_warning: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> ChainDeployment:
-        """Fetch, then wait until ready if ``wait_for`` is not empty.
+        """Fetch, then wait until ready if ``wait_for`` is not empty; warn (``on_warning``)
+        about chainlet names used twice, and about undocumented statuses when not waiting.
 
         ``deadline`` defaults to ``timeout_seconds`` from now; a caller with a cancel signal
         (Ctrl-C, Terraform's stop, the engine's Cancel) makes it with that signal.
         """
         if deadline is None:
             deadline = Deadline.after(self.timeout_seconds)
-        if not self.wait_for:
-            return self.fetch(client, deadline)
-        return wait_until_ready(
-            lambda d: self.fetch(client, d),
-            self.wait_for,
-            deadline,
-            sleep=sleep,
-            on_progress=on_progress,
-            on_warning=on_warning,
-        )
+        if self.wait_for:
+            found = wait_until_ready(
+                lambda d: self.fetch(client, d),
+                self.wait_for,
+                deadline,
+                sleep=sleep,
+                on_progress=on_progress,
+                on_warning=on_warning,
+            )
+        else:
+            found = self.fetch(client, deadline)
+        for message in warnings_for(found, gated=bool(self.wait_for)):
+            if on_warning is not None:
+                on_warning(message)
+        return found
 
     def is_ready(self, deployment: ChainDeployment) -> bool:
         """Whether ``deployment`` passes this query's gate (``ACTIVE`` when it has none)."""
         return assess(deployment, self.wait_for or DEFAULT_READY).verdict is Verdict.READY
 
     def inputs(self) -> dict[str, Any]:
-        """The query as the resource's input properties."""
-        return {
-            "chain_id": self.chain_id,
-            "chain_deployment_id": self.chain_deployment_id,
-            "environment": self.environment,
-            "wait_for": sorted(self.wait_for),
-            "timeout_seconds": self.timeout_seconds,
-        }
+        """The query as input values (the names of :data:`provider.inputs.INPUTS`)."""
+        values = {spec.name: getattr(self, spec.name) for spec in INPUTS}
+        values["wait_for"] = sorted(self.wait_for)
+        return values
 
 
-OUTPUT_KEYS = (
-    "chain_id",
-    "chain_deployment_id",
-    "environment",
-    "lookup_by",
-    "wait_for",
-    "timeout_seconds",
-    "status",
-    "created_at",
-    "ready",
-    "chainlets",
-    "chainlets_by_name",
-    "instance_types",
-)
-
-
-def deployment_outputs(query: DeploymentQuery, deployment: ChainDeployment) -> dict[str, Any]:
-    """Every output of a lookup, as JSON-ready values (ints stay ints until the wire)."""
-    api = deployment.to_api()
-    chainlets: list[dict[str, Any]] = api["chainlets"]
-    return {
-        "chain_id": deployment.chain_id,
-        "chain_deployment_id": deployment.id,
-        "environment": deployment.environment,
-        "lookup_by": query.lookup_by,
-        "wait_for": sorted(query.wait_for),
-        "timeout_seconds": query.timeout_seconds,
-        "status": str(deployment.status),
-        "created_at": api["created_at"],
-        "ready": query.is_ready(deployment),
-        "chainlets": chainlets,
-        "chainlets_by_name": {c["name"]: c for c in chainlets},
-        "instance_types": deployment.instance_types,
-    }
+def warnings_for(deployment: ChainDeployment, *, gated: bool) -> list[str]:
+    """What a user should hear about a result that is not an error: chainlet names used
+    twice, and (when the gate did not already say so) statuses this provider does not know."""
+    found = []
+    repeated = duplicate_names(deployment.chainlets)
+    if repeated:
+        found.append(
+            f"deployment {deployment.id} has several chainlets named "
+            + ", ".join(repr(n) for n in repeated)
+            + "; maps by name keep the first of each"
+        )
+    if not gated:
+        found += [
+            f"deployment {deployment.id} reports status {status!r}, which this provider "
+            "does not know"
+            for status in assess(deployment).unknown_statuses
+        ]
+    return found

@@ -7,6 +7,8 @@ value would mislead:
 
 * unknown extra fields are kept (``model_extra``) and dumped back out;
 * optional fields may be missing;
+* integers must be JSON integers (no strings, booleans or fractions) and ``created_at`` an
+  RFC 3339 timestamp with an offset, as the seed says: a coerced value would mislead;
 * ``status`` is open: a known value parses to a :class:`DeploymentStatus` member, any other
   string is kept as a plain ``str`` (see :func:`is_known_status`);
 * a missing required field or a wrong type raises ``pydantic.ValidationError``, which the client
@@ -16,11 +18,12 @@ value would mislead:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Self, get_args
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class DeploymentStatus(enum.StrEnum):
@@ -54,96 +57,111 @@ def is_known_status(status: str) -> bool:
     return status in KNOWN_STATUSES
 
 
+def _rfc3339(value: object) -> object:
+    # pydantic would also take a Unix number or a naive "2026-01-01T00:00:00"; the API sends
+    # RFC 3339 with an offset, and anything else is a different, ambiguous instant.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 timestamp with a time zone offset")
+    return value
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+"""An RFC 3339 timestamp with an offset, as ``created_at`` is sent."""
+
+Count = Annotated[int, Field(strict=True)]
+"""A JSON integer: ``"1_000"``, ``"3"``, ``true`` or ``3.5`` are refused, not coerced."""
+
+
 class _ApiModel(BaseModel):
     # extra="allow": fields Baseten adds later survive a round trip instead of vanishing.
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Self:
-        """Rebuild from values that crossed the Pulumi engine.
-
-        The engine drops null entries inside maps and turns integers into floats; this puts the
-        nulls back for the nullable fields and lets validation turn 3.0 back into 3.
-        """
-        return cls.model_validate(_restore_nulls(cls, data))
-
     def to_api(self) -> dict[str, Any]:
-        """The JSON-ready dict with the API's field names, extra fields included."""
-        return self.model_dump(mode="json")
-
-
-def _nested_model(annotation: Any) -> type[_ApiModel] | None:
-    for arg in (annotation, *get_args(annotation)):
-        for candidate in (arg, *get_args(arg)):
-            if isinstance(candidate, type) and issubclass(candidate, _ApiModel):
-                return candidate
-    return None
-
-
-def _restore_nulls(model: type[_ApiModel], data: Mapping[str, Any]) -> dict[str, Any]:
-    restored = dict(data)
-    for name, info in model.model_fields.items():
-        nested = _nested_model(info.annotation)
-        value = restored.get(name)
-        if name not in restored:
-            if type(None) in get_args(info.annotation):
-                restored[name] = None
-        elif nested is not None and isinstance(value, Mapping):
-            restored[name] = _restore_nulls(nested, value)
-        elif nested is not None and isinstance(value, list):
-            restored[name] = [
-                _restore_nulls(nested, v) if isinstance(v, Mapping) else v for v in value
-            ]
-    return restored
+        """The JSON-ready dict as the API sent it: its field names, extra fields included,
+        optional fields it left out still left out."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class AutoscalingSettings(_ApiModel):
     """``AutoscalingSettingsV1``: how a chainlet scales. ``None`` means the server default."""
 
-    min_replica: int
-    max_replica: int
-    autoscaling_window: int | None
-    scale_down_delay: int | None
-    concurrency_target: int
+    min_replica: Count = Field(description="Minimum number of replicas (0: scale to zero).")
+    max_replica: Count = Field(description="Maximum number of replicas.")
+    autoscaling_window: Count | None = Field(
+        description="Seconds of traffic considered for autoscaling decisions."
+    )
+    scale_down_delay: Count | None = Field(
+        description="Seconds to wait before scaling down an active replica."
+    )
+    concurrency_target: Count = Field(description="Requests per replica before scaling up.")
     # Missing in older API versions (see the notes on schema drift).
-    target_utilization_percentage: int | None = None
-    target_in_flight_tokens: int | None = None
+    target_utilization_percentage: Count | None = Field(
+        default=None, description="Target utilization percentage for scaling up or down."
+    )
+    target_in_flight_tokens: Count | None = Field(
+        default=None, description="Target number of in-flight tokens (early access only)."
+    )
+    # Newer API versions only.
+    max_scale_down_rate: Annotated[Count, Field(ge=1, le=50)] | None = Field(
+        default=None, description="Most replicas removed in one scale-down step (1 to 50)."
+    )
 
 
 class Chainlet(_ApiModel):
     """``ChainletV1``: one chainlet of a deployment."""
 
-    id: str
-    name: str
+    id: str = Field(description="The chainlet's id.")
+    name: str = Field(description="The chainlet's name.")
     autoscaling_settings: AutoscalingSettings | None = Field(
-        description="None while the chainlet has not finished deploying."
+        description="How the chainlet scales; null while it has not finished deploying."
     )
-    instance_type_name: str
-    active_replica_count: int
-    status: Status
+    instance_type_name: str = Field(description="The instance type it runs on, e.g. L4:4x16.")
+    active_replica_count: Count = Field(description="Replicas running now.")
+    status: Status = Field(description="The chainlet's status, e.g. ACTIVE or BUILDING.")
+
+
+def first_by_name(chainlets: Iterable[Chainlet]) -> dict[str, Chainlet]:
+    """Chainlets by name; a name that appears twice keeps its first chainlet (every map of
+    chainlets follows this rule, and the lookup warns about it, see :func:`duplicate_names`)."""
+    found: dict[str, Chainlet] = {}
+    for chainlet in chainlets:
+        found.setdefault(chainlet.name, chainlet)
+    return found
+
+
+def duplicate_names(chainlets: Iterable[Chainlet]) -> list[str]:
+    """Names shared by more than one chainlet, sorted."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for chainlet in chainlets:
+        (repeated if chainlet.name in seen else seen).add(chainlet.name)
+    return sorted(repeated)
 
 
 class ChainDeployment(_ApiModel):
     """``ChainDeploymentV1``: a deployment of a chain, with its chainlets."""
 
-    id: str
-    created_at: datetime
-    chain_id: str
-    environment: str | None
-    chainlets: list[Chainlet]
-    status: Status
+    id: str = Field(description="The deployment's id.")
+    created_at: Timestamp = Field(description="When it was created (RFC 3339).")
+    chain_id: str = Field(description="The chain's id.")
+    environment: str | None = Field(
+        description="The environment it serves (e.g. production), or null."
+    )
+    chainlets: list[Chainlet] = Field(description="Its chainlets.")
+    status: Status = Field(description="The deployment's status, e.g. ACTIVE or BUILDING.")
 
     def chainlet(self, name: str) -> Chainlet:
-        """The chainlet called ``name``; ``KeyError`` if there is none."""
-        for chainlet in self.chainlets:
-            if chainlet.name == name:
-                return chainlet
-        raise KeyError(name)
+        """The chainlet called ``name`` (the first, if several are); ``KeyError`` if none."""
+        return first_by_name(self.chainlets)[name]
 
     @property
     def instance_types(self) -> dict[str, str]:
-        """Chainlet name to instance type name."""
-        return {c.name: c.instance_type_name for c in self.chainlets}
+        """Chainlet name to instance type name (see :func:`first_by_name` for duplicates)."""
+        return {n: c.instance_type_name for n, c in first_by_name(self.chainlets).items()}
 
 
 class Chain(_ApiModel):
@@ -151,8 +169,8 @@ class Chain(_ApiModel):
 
     id: str
     name: str
-    created_at: datetime | None = None
-    deployments_count: int | None = None
+    created_at: Timestamp | None = None
+    deployments_count: Count | None = None
     team_name: str | None = None
 
 
@@ -163,6 +181,6 @@ class ChainEnvironment(_ApiModel):
     chain_id: str
     current_deployment: ChainDeployment | None
     candidate_deployment: ChainDeployment | None = None
-    created_at: datetime | None = None
+    created_at: Timestamp | None = None
     promotion_settings: dict[str, Any] | None = None
     chainlet_settings: Any = None

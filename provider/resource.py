@@ -24,28 +24,49 @@ never an output.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
-from . import connection, ids, models
+from . import connection, credentials, models
 from .client import BasetenClient
-from .errors import InvalidInputError, NotFoundError
-from .lookup import (
+from .errors import (
+    AuthenticationError,
+    BasetenError,
+    InvalidInputError,
+    NotFoundError,
+    one_line,
+    presentation,
+)
+from .inputs import (
+    DEFAULT_TIMEOUT_SECONDS,
+    IDENTITY_NAMES,
+    INPUT_NAMES,
+    RESOURCE_WAIT_FOR,
+    input_errors,
+)
+from .lookup import DeploymentQuery
+from .outputs import (
     LOOKUP_BY_ENVIRONMENT,
     LOOKUP_BY_ID,
-    OUTPUT_KEYS,
-    DeploymentQuery,
+    OUTPUT_NAMES,
+    OUTPUTS,
+    deployment_from_outputs,
     deployment_outputs,
+    to_engine,
 )
-from .status import DEFAULT_READY
-from .waiting import DEFAULT_TIMEOUT_SECONDS
 
-INPUT_KEYS = ("chain_id", "chain_deployment_id", "environment", "wait_for", "timeout_seconds")
-IDENTITY_KEYS = ("chain_id", "chain_deployment_id", "environment")
-DEFAULT_WAIT_FOR: tuple[str, ...] = tuple(sorted(DEFAULT_READY))
+CONFIG_API_KEY = "baseten:apiKey"
+CONFIG_API_URL = "baseten:apiUrl"
+KEY_HINT = (
+    f"set it with `pulumi config set --secret {CONFIG_API_KEY} ...` or export "
+    f"{credentials.API_KEY_ENV}"
+)
+DEFAULT_WAIT_FOR = RESOURCE_WAIT_FOR
+
+_T = TypeVar("_T")
 
 
 def is_unknown(value: object) -> bool:
@@ -59,25 +80,37 @@ def is_unknown(value: object) -> bool:
     return isinstance(value, pulumi.output.Unknown) or value == rpc.UNKNOWN
 
 
-def _without_nulls(value: Any) -> Any:
-    """Values as they come back from the wire, which drops null entries inside maps."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
+class EngineError(BasetenError):
+    """What the engine shows for a failure in a provider call: the title of
+    :data:`provider.errors.PRESENTATIONS`, the core's message, and where Pulumi users set the
+    key when the key is the problem. ``cause`` is the core's error."""
+
+    def __init__(self, cause: BasetenError) -> None:
+        self.cause = cause
+        hint = ""
+        if getattr(cause, "field", None) == "api_key" or isinstance(cause, AuthenticationError):
+            hint = f" ({KEY_HINT})"
+        super().__init__(f"{presentation(cause).title}: {one_line(cause)}{hint}")
+
+
+def pulumi_error(exc: BasetenError) -> EngineError:
+    """``exc`` as the engine should show it (see :class:`EngineError`)."""
+    return exc if isinstance(exc, EngineError) else EngineError(exc)
+
+
+def _engine_call(call: Callable[[], _T]) -> _T:
+    try:
+        return call()
+    except BasetenError as exc:
+        raise pulumi_error(exc) from None
 
 
 def _query_from(props: Mapping[str, Any]) -> DeploymentQuery:
-    """The query a property bag describes (missing wait_for/timeout take their defaults)."""
-    wait_for = props.get("wait_for")
-    return DeploymentQuery.parse(
-        chain_id=props.get("chain_id"),
-        chain_deployment_id=props.get("chain_deployment_id"),
-        environment=props.get("environment"),
-        wait_for=DEFAULT_WAIT_FOR if wait_for is None else wait_for,
-        timeout_seconds=props.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
-    )
+    """The query a property bag describes (a missing wait_for is the resource's gate)."""
+    values = {name: props.get(name) for name in INPUT_NAMES}
+    if values["wait_for"] is None:
+        values["wait_for"] = list(DEFAULT_WAIT_FOR)
+    return DeploymentQuery.parse(values)
 
 
 def _resource_id(deployment: models.ChainDeployment) -> str:
@@ -104,8 +137,8 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         self._api_url = None
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        self._api_key = req.config.get(connection.CONFIG_API_KEY) or None
-        self._api_url = req.config.get(connection.CONFIG_API_URL) or None
+        self._api_key = req.config.get(CONFIG_API_KEY) or None
+        self._api_url = req.config.get(CONFIG_API_URL) or None
 
     def _client(self) -> BasetenClient:
         return connection.shared_client(self._api_key, self._api_url)
@@ -113,80 +146,83 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
     # -- engine calls ------------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
-        inputs = {k: news[k] for k in INPUT_KEYS if k in news and news[k] is not None}
-        failures = _check_failures(inputs)
+        inputs = {k: news[k] for k in INPUT_NAMES if news.get(k) is not None}
+        failures = [
+            dyn.CheckFailure(error.field, error.reason)
+            for error in input_errors(inputs, unknown=is_unknown)
+        ]
         return dyn.CheckResult(inputs, failures)
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         query = _query_from(props)
-        deployment = query.resolve(
-            self._client(),
-            on_progress=lambda p: pulumi.log.info(str(p)),
-            on_warning=pulumi.log.warn,
-        )
+        deployment = _engine_call(lambda: self._resolve(query))
         return dyn.CreateResult(_resource_id(deployment), deployment_outputs(query, deployment))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         query = _query_from(news)
-        deployment = query.resolve(
+        deployment = _engine_call(lambda: self._resolve(query))
+        return dyn.UpdateResult(deployment_outputs(query, deployment))
+
+    def _resolve(self, query: DeploymentQuery) -> models.ChainDeployment:
+        # A dynamic provider has no engine connection: pulumi.log reaches the host's stderr.
+        return query.resolve(
             self._client(),
             on_progress=lambda p: pulumi.log.info(str(p)),
             on_warning=pulumi.log.warn,
         )
-        return dyn.UpdateResult(deployment_outputs(query, deployment))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        unknown = [k for k in INPUT_KEYS if is_unknown(news.get(k))]
-        if any(k in IDENTITY_KEYS for k in unknown):
-            return dyn.DiffResult(changes=True, replaces=[k for k in unknown if k in IDENTITY_KEYS])
+        unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
+        if any(k in IDENTITY_NAMES for k in unknown):
+            replaced = [k for k in unknown if k in IDENTITY_NAMES]
+            return dyn.DiffResult(changes=True, replaces=replaced)
         if unknown:
             return dyn.DiffResult(changes=True)
         replaces = _identity_changes(olds, news)
         if replaces:
             return dyn.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
         query = _query_from(news)
-        live = query.fetch(self._client())
+        live = _engine_call(lambda: query.fetch(self._client()))
         if live.id != olds.get("chain_deployment_id"):
             # The environment was promoted to another deployment: a different thing to read.
             return dyn.DiffResult(changes=True, replaces=["chain_deployment_id"])
         outputs = deployment_outputs(query, live)
-        changed = [
-            k for k in OUTPUT_KEYS if _without_nulls(olds.get(k)) != _without_nulls(outputs[k])
-        ]
+        changed = [k for k in OUTPUT_NAMES if to_engine(olds.get(k)) != to_engine(outputs[k])]
         gate_closed = bool(query.wait_for) and not outputs["ready"]
         return dyn.DiffResult(changes=bool(changed) or gate_closed, replaces=[])
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         chain_id, sep, deployment_id = (id_ or "").partition("/")
         if not sep:
-            raise InvalidInputError(
-                "id", f"{id_!r} is not of the form CHAIN_ID/CHAIN_DEPLOYMENT_ID"
+            raise pulumi_error(
+                InvalidInputError("id", f"{id_!r} is not of the form CHAIN_ID/CHAIN_DEPLOYMENT_ID")
             )
-        stored = {k: props[k] for k in INPUT_KEYS if props.get(k) is not None}
+        stored = {k: props[k] for k in INPUT_NAMES if props.get(k) is not None}
         by_environment = props.get("lookup_by") == LOOKUP_BY_ENVIRONMENT and props.get(
             "environment"
         )
-        if not by_environment:
-            stored.pop("environment", None)
         # Refresh re-reads this very deployment, whatever the environment points at now.
-        query = _query_from(
-            {
-                **stored,
-                "chain_id": chain_id,
-                "chain_deployment_id": deployment_id,
-                "environment": None,
-            }
+        query = _engine_call(
+            lambda: _query_from(
+                {**stored, "chain_id": chain_id, "chain_deployment_id": deployment_id}
+                | {"environment": None}
+            )
         )
         try:
             deployment = query.fetch(self._client())
         except NotFoundError:
             return dyn.ReadResult(None, {})
+        except BasetenError as exc:
+            raise pulumi_error(exc) from None
+        if by_environment:
+            deployment = deployment.model_copy(update={"environment": props["environment"]})
         outputs = deployment_outputs(query, deployment)
         if by_environment:
             outputs["lookup_by"] = LOOKUP_BY_ENVIRONMENT
             inputs = {**stored, "chain_id": chain_id}
             inputs.pop("chain_deployment_id", None)
         else:
+            stored.pop("environment", None)
             inputs = {**stored, "chain_id": chain_id, "chain_deployment_id": deployment_id}
         inputs.setdefault("wait_for", list(DEFAULT_WAIT_FOR))
         return dyn.ReadResult(_resource_id(deployment), outputs, inputs)
@@ -213,36 +249,6 @@ def _identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[
     return changes
 
 
-_FIELD_CHECKS: dict[str, Callable[[Any], object]] = {
-    "chain_id": lambda v: ids.check_id("chain_id", v),
-    "chain_deployment_id": lambda v: ids.check_id("chain_deployment_id", v),
-    "environment": lambda v: ids.check_id("environment", v),
-    "wait_for": ids.check_wait_for,
-    "timeout_seconds": ids.check_timeout,
-}
-
-
-def _check_failures(inputs: Mapping[str, Any]) -> list[dyn.CheckFailure]:
-    """Validate what is known; unknown values (preview) are accepted as they are."""
-    known = {k: v for k, v in inputs.items() if not is_unknown(v)}
-    failures: list[dyn.CheckFailure] = []
-    if "chain_id" not in inputs:
-        failures.append(dyn.CheckFailure("chain_id", "chain_id is required"))
-    try:
-        # Present counts, unknown or not: an unknown id is still the one target.
-        ids.check_one_target("chain_deployment_id" in inputs, "environment" in inputs)
-    except InvalidInputError as exc:
-        failures.append(dyn.CheckFailure(exc.field, exc.reason))
-    # Each field on its own, so every bad property is reported, not just the first.
-    for key, validate in _FIELD_CHECKS.items():
-        if key in known:
-            try:
-                validate(known[key])
-            except InvalidInputError as exc:
-                failures.append(dyn.CheckFailure(key, exc.reason))
-    return failures
-
-
 class ChainDeploymentArgs:
     """The inputs of a :class:`ChainDeployment`, as in generated Pulumi SDKs."""
 
@@ -254,6 +260,8 @@ class ChainDeploymentArgs:
         wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = DEFAULT_WAIT_FOR,
         timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
+        # The parameters are the inputs of provider.inputs.INPUTS, in order (a test holds
+        # them to it), spelled out so that editors and type checkers see them.
         self.chain_id = chain_id
         self.chain_deployment_id = chain_deployment_id
         self.environment = environment
@@ -265,21 +273,16 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
     """A Baseten chain deployment, read by id or by environment, optionally gated on readiness.
 
     ``wait_for`` lists the statuses counted as ready (default ``["ACTIVE"]``; ``[]`` or ``None``
-    reads without waiting). ``timeout_seconds`` bounds the wait (default 900).
+    reads without waiting). ``timeout_seconds`` bounds the wait (default 900). Its output
+    attributes are those of :data:`provider.outputs.OUTPUTS` (``status``, ``chainlets``,
+    ``instance_types``, ``raw_json``, ...), each a ``pulumi.Output``; ``deployment`` is the
+    typed model, rebuilt losslessly from ``raw_json``.
     """
 
-    chain_id: pulumi.Output[str]
-    chain_deployment_id: pulumi.Output[str]
-    environment: pulumi.Output[str | None]
-    lookup_by: pulumi.Output[str]
-    wait_for: pulumi.Output[list[str]]
-    timeout_seconds: pulumi.Output[float]
-    status: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    ready: pulumi.Output[bool]
-    chainlets: pulumi.Output[list[dict[str, Any]]]
-    chainlets_by_name: pulumi.Output[dict[str, dict[str, Any]]]
-    instance_types: pulumi.Output[dict[str, str]]
+    if TYPE_CHECKING:
+        # The attributes come from OUTPUTS at registration (see __init__); type checkers see
+        # each as an Output.
+        def __getattr__(self, name: str) -> pulumi.Output[Any]: ...
 
     def __init__(
         self,
@@ -295,7 +298,7 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
     ) -> None:
         if args is None:
             if chain_id is None and (opts is None or opts.id is None):
-                raise InvalidInputError("chain_id", "chain_id is required")
+                raise InvalidInputError("chain_id", "is required")
             args = ChainDeploymentArgs(
                 chain_id=cast(pulumi.Input[str], chain_id),
                 chain_deployment_id=chain_deployment_id,
@@ -303,15 +306,10 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
                 wait_for=wait_for,
                 timeout_seconds=timeout_seconds,
             )
-        props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
-        props.update(
-            chain_id=args.chain_id,
-            chain_deployment_id=args.chain_deployment_id,
-            environment=args.environment,
-            # None would be dropped on the wire and then mean "the default"; [] means no wait.
-            wait_for=[] if args.wait_for is None else args.wait_for,
-            timeout_seconds=args.timeout_seconds,
-        )
+        props: dict[str, Any] = dict.fromkeys(OUTPUT_NAMES)
+        props.update({name: getattr(args, name) for name in INPUT_NAMES})
+        # None would be dropped on the wire and then mean "the default"; [] means no wait.
+        props["wait_for"] = [] if args.wait_for is None else args.wait_for
         super().__init__(ChainDeploymentProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -324,12 +322,11 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
 
     @property
     def deployment(self) -> pulumi.Output[models.ChainDeployment]:
-        """The outputs as the typed core model: integers are integers again after the wire."""
-        return pulumi.Output.all(
-            chain_id=self.chain_id,
-            id=self.chain_deployment_id,
-            environment=self.environment,
-            status=self.status,
-            created_at=self.created_at,
-            chainlets=self.chainlets,
-        ).apply(models.ChainDeployment.from_wire)
+        """The deployment as the typed core model, exactly as read: integers, nulls and
+        fields this package does not know survive the engine (it is rebuilt from
+        ``raw_json``)."""
+        raw: pulumi.Output[str] = self.raw_json
+        return raw.apply(lambda text: deployment_from_outputs({"raw_json": text}))
+
+
+ChainDeployment.__annotations__.update({f.name: "pulumi.Output[Any]" for f in OUTPUTS})

@@ -30,6 +30,7 @@ from .deadline import Deadline
 from .errors import ApiError, DeploymentFailedError, DeploymentTimeoutError
 from .models import ChainDeployment
 from .status import DEFAULT_READY, Verdict, assess
+from .text import printable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Progress:
     def __str__(self) -> str:
         if self.changed:
             return f"{self.snapshot} after {format_elapsed(self.elapsed)}"
-        line = f"still {self.deployment.status} after {format_elapsed(self.elapsed)}"
+        line = f"still {printable(self.deployment.status)} after {format_elapsed(self.elapsed)}"
         if self.next_check is not None:
             line += f"; next check in {format_elapsed(self.next_check)}"
         return f"{line} ({self.snapshot})"
@@ -79,8 +80,9 @@ class Progress:
 def snapshot(deployment: ChainDeployment) -> str:
     """``deployment X is S (chainlets: A S1, B S2)``."""
     chainlets = ", ".join(f"{c.name} {c.status}" for c in deployment.chainlets)
-    return f"deployment {deployment.id} is {deployment.status}" + (
-        f" (chainlets: {chainlets})" if chainlets else ""
+    return printable(
+        f"deployment {deployment.id} is {deployment.status}"
+        + (f" (chainlets: {chainlets})" if chainlets else "")
     )
 
 
@@ -127,7 +129,10 @@ def wait_until_ready(
         seen = snapshot(deployment)
         decided = verdict.verdict is not Verdict.WAIT
         delay = None if decided else min(poll.delay(attempt), deadline.remaining())
-        if seen != last_seen or now - last_report >= heartbeat:
+        # A heartbeat goes out whenever waiting for the next poll would leave more than
+        # ``heartbeat`` seconds without a report, so none is ever longer than that.
+        quiet_too_long = delay is not None and now + delay - last_report > heartbeat
+        if seen != last_seen or quiet_too_long:
             on_progress(Progress(deployment, seen, now - start, seen != last_seen, delay))
             last_seen, last_report = seen, now
         for status in verdict.unknown_statuses:

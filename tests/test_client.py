@@ -879,7 +879,8 @@ def test_extra_fields_are_kept(client: BasetenClient, emulator: Emulator) -> Non
     assert "gpu_count" in dep.chainlets[0].model_extra
     settings = dep.chainlets[0].autoscaling_settings
     assert settings is not None
-    assert settings.model_extra == {"max_scale_down_rate": 2, "scale_up_delay": None}
+    assert settings.model_extra == {"scale_up_delay": None}
+    assert settings.max_scale_down_rate == 2
     assert dep.to_api()["chainlets"][0]["autoscaling_settings"]["max_scale_down_rate"] == 2
 
 

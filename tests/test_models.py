@@ -183,7 +183,7 @@ def test_unknown_extra_fields_are_kept_at_every_level_and_dumped_back() -> None:
     assert dep.chainlets[0].model_extra == {"gpu_count": 1}
     settings = dep.chainlets[0].autoscaling_settings
     assert settings is not None
-    assert settings.model_extra == {"max_scale_down_rate": 2}
+    assert settings.max_scale_down_rate == 2
 
     dumped = dep.to_api()
     assert dumped["is_development"] is False
@@ -217,15 +217,20 @@ def test_missing_target_in_flight_tokens_defaults_to_none() -> None:
     assert "target_in_flight_tokens" not in (settings.model_extra or {})
 
 
-def test_newer_max_scale_down_rate_is_kept_as_an_extra_field() -> None:
+def test_newer_max_scale_down_rate_is_a_typed_optional_field_from_1_to_50() -> None:
     body = _autoscaling()
-    body["max_scale_down_rate"] = None
     del body["target_in_flight_tokens"]
+    assert AutoscalingSettings.model_validate(body).max_scale_down_rate is None
+    assert "max_scale_down_rate" not in AutoscalingSettings.model_validate(body).to_api()
 
-    settings = AutoscalingSettings.model_validate(body)
-
-    assert settings.model_extra == {"max_scale_down_rate": None}
-    assert settings.to_api()["max_scale_down_rate"] is None
+    for value in (None, 1, 50):
+        settings = AutoscalingSettings.model_validate(body | {"max_scale_down_rate": value})
+        assert settings.max_scale_down_rate == value
+        assert settings.model_extra == {}
+        assert settings.to_api()["max_scale_down_rate"] == value
+    for bad in (0, 51, "3", True, 2.5):
+        with pytest.raises(ValidationError):
+            AutoscalingSettings.model_validate_json(json.dumps(body | {"max_scale_down_rate": bad}))
 
 
 def test_missing_target_utilization_percentage_from_older_api_is_accepted() -> None:

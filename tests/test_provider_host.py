@@ -21,7 +21,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from provider import models
+from provider import outputs
 from provider.emulator import (
     Emulator,
     Fault,
@@ -357,7 +357,7 @@ def test_create_fails_fast_on_build_failed(host: ProviderHost, emulator: Emulato
     with pytest.raises(ProviderHostError) as info:
         up(host, by_id("dpfail01"))
     details = info.value.details
-    assert "DeploymentFailedError" in details
+    assert "Chain deployment will not become ready" in details
     assert "chainlet Generator is BUILD_FAILED" in details
     assert len(gets(emulator)) < 3
     assert_no_key(details)
@@ -367,7 +367,7 @@ def test_create_times_out_saying_what_it_waited_for(host: ProviderHost, emulator
     with pytest.raises(ProviderHostError) as info:
         up(host, by_id("dpbuild1", timeout_seconds=1.5))
     details = info.value.details
-    assert "DeploymentTimeoutError" in details
+    assert "Timed out waiting for the deployment" in details
     assert "timed out after 1.5s" in details
     assert "not ACTIVE yet" in details and "deployment is BUILDING" in details
     assert "timeout_seconds" in details
@@ -398,18 +398,13 @@ def test_create_without_a_gate_returns_at_once(host: ProviderHost, emulator: Emu
 
 def test_outputs_of_a_deploying_chain_validate_as_the_model(host: ProviderHost) -> None:
     out = up(host, by_id("dpbuild1", wait_for=[]))["properties"]
-    # Exactly what ChainDeployment.deployment feeds to the model.
-    deployment = models.ChainDeployment.from_wire(
-        {
-            "chain_id": out["chain_id"],
-            "id": out["chain_deployment_id"],
-            "environment": out.get("environment"),
-            "status": out["status"],
-            "created_at": out["created_at"],
-            "chainlets": out["chainlets"],
-        }
-    )
+    # Exactly what ChainDeployment.deployment feeds to the model, and what the typed
+    # outputs give back after the engine dropped their nulls and floated their integers.
+    deployment = outputs.deployment_from_outputs(out)
     assert deployment.chainlets[0].autoscaling_settings is None
+    chainlets = outputs.from_engine(outputs.OUTPUTS_BY_NAME["chainlets"].type, out["chainlets"])
+    assert chainlets == [c.to_api() | {"autoscaling_settings": None} for c in deployment.chainlets]
+    assert all(type(c["active_replica_count"]) is int for c in chainlets)
 
 
 @pytest.mark.parametrize(
@@ -594,7 +589,7 @@ def test_update_reads_and_gates(host: ProviderHost, emulator: Emulator) -> None:
     with pytest.raises(ProviderHostError) as info:
         host.update(created["id"], created["properties"], by_id("dpclean1"))
     assert "DEPLOY_FAILED" in info.value.details
-    assert "DeploymentFailedError" in info.value.details
+    assert "Chain deployment will not become ready" in info.value.details
 
 
 # -- Read -------------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -11,10 +14,15 @@ import pytest
 
 from provider.backoff import Backoff
 from provider.client import BasetenClient
-from provider.emulator import Emulator, Step, deployment_path, make_chainlet, make_deployment
-from provider.errors import DeploymentFailedError, DeploymentTimeoutError
-from provider.models import ChainDeployment
 from provider.deadline import Deadline
+from provider.emulator import Emulator, Step, deployment_path, make_chainlet, make_deployment
+from provider.errors import (
+    CancelledError,
+    DeploymentFailedError,
+    DeploymentTimeoutError,
+    TransportError,
+)
+from provider.models import ChainDeployment
 from provider.waiting import DEFAULT_POLL, Progress, wait_until_ready
 from tests.conftest import FAST_RETRY, TEST_KEY
 
@@ -475,3 +483,72 @@ def test_backoff_jitter_only_shortens() -> None:
 def test_backoff_rejects_inconsistent_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="inconsistent backoff"):
         Backoff(**kwargs)
+
+
+def test_a_long_wait_reports_a_heartbeat_at_least_every_30_seconds(fake: FakeTime) -> None:
+    fetch = TimedFetch(fake, [(0, dep("BUILDING")), (600, dep("ACTIVE"))])
+    progress = Recorder()
+
+    gate(fetch, fake, on_progress=progress)
+
+    assert len(progress.messages) == 2  # BUILDING, then ACTIVE
+    assert len(progress.heartbeats) >= 600 // 30 - 1
+    assert all("still BUILDING after" in h and "next check in" in h for h in progress.heartbeats)
+    assert "still BUILDING after 5m" in " ".join(progress.heartbeats)
+
+
+def test_a_cancel_stops_the_wait_between_polls_at_once() -> None:
+    cancel = threading.Event()
+    fetch = ListFetch([dep("BUILDING")])
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+
+    with pytest.raises(CancelledError):
+        wait_until_ready(lambda _d: fetch(), deadline=Deadline.after(60, cancel=cancel))
+
+    assert time.monotonic() - started < 2.0
+    assert fetch.calls <= 2
+
+
+def test_a_fetch_that_runs_out_of_time_is_a_timeout_naming_the_last_status_and_cause(
+    fake: FakeTime,
+) -> None:
+    calls = 0
+
+    def fetch() -> ChainDeployment:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return dep("BUILDING")
+        error = TransportError("no answer within 3s", attempts=1, host="127.0.0.1")
+        error.out_of_time = True
+        raise error
+
+    with pytest.raises(DeploymentTimeoutError) as info:
+        gate(fetch, fake, timeout_seconds=20)
+
+    message = str(info.value)
+    assert "deployment is BUILDING" in message
+    assert "no answer within 3s" in message
+    assert info.value.deployment is not None
+
+
+def test_a_failing_fetch_with_time_left_is_raised_as_it_is(fake: FakeTime) -> None:
+    def fetch() -> ChainDeployment:
+        raise TransportError("connection refused", attempts=2)
+
+    with pytest.raises(TransportError):
+        gate(fetch, fake, timeout_seconds=600)
+
+
+def test_heartbeats_are_never_more_than_30_seconds_apart(fake: FakeTime) -> None:
+    fetch = TimedFetch(fake, [(0, dep("BUILDING")), (600, dep("ACTIVE"))])
+    times: list[float] = []
+
+    def record(progress: object) -> None:
+        times.append(fake.elapsed)
+
+    gate(fetch, fake, on_progress=record)
+
+    assert times[0] == 0
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 30

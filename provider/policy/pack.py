@@ -39,6 +39,8 @@ from pydantic import ValidationError
 
 from ..errors import InvalidInputError
 from ..models import ChainDeployment
+from ..outputs import OUTPUTS_BY_NAME
+from ..outputs import deployment_from_outputs as from_outputs
 from .rules import RULES, Rule
 
 PACK_NAME = "baseten-chains"
@@ -49,8 +51,7 @@ PACK_DESCRIPTION = (
 CHAIN_DEPLOYMENT_TYPE = "pulumi-python:dynamic/baseten:ChainDeployment"
 """The type token of :class:`provider.resource.ChainDeployment`."""
 
-# The outputs the typed model is rebuilt from; ``environment`` is optional (nullable).
-_MODEL_OUTPUTS = ("chain_id", "chain_deployment_id", "status", "created_at", "chainlets")
+RAW_JSON = OUTPUTS_BY_NAME["raw_json"].name
 
 
 class NotKnownDuringPreview(UnknownValueError):
@@ -74,23 +75,19 @@ def _plain(value: Any) -> Any:
 
 
 def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
-    """The typed model from a ``ChainDeployment``'s outputs as the analyzer receives them.
+    """The typed model from a ``ChainDeployment``'s outputs as the analyzer receives them,
+    rebuilt losslessly from its ``raw_json`` output.
 
-    Raises ``UnknownValueError`` when an output is not known yet (missing outputs included: the
+    Raises ``UnknownValueError`` when it is not known yet (a missing output included: the
     engine has none for a resource it has not created), ``pydantic.ValidationError`` when the
     outputs do not describe a chain deployment.
     """
     # Iterating keys never raises; ``key in outputs`` would read an unknown value and raise.
-    present = set(outputs)
-    missing = [key for key in _MODEL_OUTPUTS if key not in present]
-    if missing:
+    if RAW_JSON not in set(outputs):
         raise NotKnownDuringPreview(
-            f"{', '.join(missing)} not known yet (read when the resource is created or updated)"
+            f"{RAW_JSON} not known yet (read when the resource is created or updated)"
         )
-    wanted = (*_MODEL_OUTPUTS, "environment")
-    values = {key: _plain(outputs[key]) for key in wanted if key in present}
-    values["id"] = values.pop("chain_deployment_id")
-    return ChainDeployment.from_wire(values)
+    return from_outputs({RAW_JSON: _plain(outputs[RAW_JSON])})
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -29,15 +29,15 @@ What a Terraform user may rely on:
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from .. import ids
 from ..client import BasetenClient
+from ..deadline import Deadline
 from ..errors import (
     AuthenticationError,
     CancelledError,
@@ -50,25 +50,22 @@ from ..errors import (
     one_line,
     presentation,
 )
-from ..lookup import DeploymentQuery, deployment_outputs
+from ..fields import model_fields
+from ..inputs import INPUTS, INPUTS_BY_NAME, TARGETS, InputField, input_errors
+from ..lookup import DeploymentQuery
 from ..models import Chain, ChainDeployment
-from ..status import assess
-from ..waiting import DEFAULT_TIMEOUT_SECONDS
+from ..outputs import OUTPUTS, deployment_outputs
 from ._tf import (
     Attribute,
-    Bool,
     Config,
     DataSource,
     Diagnostics,
-    List,
-    Map,
-    Number,
     ReadDataContext,
     Schema,
     String,
     Unknown,
 )
-from .schema import CHAINLET, tf_type_for
+from .schema import tf_type
 
 if TYPE_CHECKING:
     from .plugin import BasetenProvider
@@ -169,63 +166,57 @@ class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: An
 
 # -- baseten_chain_deployment --------------------------------------------------------------
 
-_ID_FIELDS = ("chain_id", "chain_deployment_id", "environment")
-
-
 def deployment_config_errors(config: Config) -> list[InvalidInputError]:
-    """Every problem with a ``baseten_chain_deployment`` configuration, unknowns tolerated."""
-    errors: list[InvalidInputError] = []
-    checks: list[tuple[str, Callable[[Any], object]]] = [
-        *((field, lambda v, f=field: ids.check_id(f, v)) for field in _ID_FIELDS),
-        ("wait_for", ids.check_wait_for),
-        ("timeout_seconds", ids.check_timeout),
+    """Every problem with a ``baseten_chain_deployment`` configuration, unknowns tolerated
+    (an unknown value may still turn out null: ``cond ? id : null``)."""
+    values = {spec.name: config.get(spec.name) for spec in INPUTS}
+    return input_errors(values, unknown=lambda v: not is_known(v))
+
+
+def _argument(spec: InputField) -> Any:
+    # chain_id is required; the lookup targets and the timeout are filled in when not given
+    # (computed); wait_for comes back exactly as configured.
+    filled = spec.name in TARGETS or spec.default is not None
+    return Attribute(
+        spec.name,
+        tf_type(spec.type),
+        required=spec.required,
+        optional=not spec.required,
+        computed=filled,
+        description=spec.description,
+    )
+
+
+def deployment_attributes() -> list[Any]:
+    """The arguments (:data:`provider.inputs.INPUTS`), ``id``, then every other output of
+    :data:`provider.outputs.OUTPUTS` as a computed attribute."""
+    return [
+        *(_argument(spec) for spec in INPUTS),
+        Attribute("id", String(), computed=True, description="The deployment's id."),
+        *(
+            Attribute(f.name, tf_type(f.type), computed=True, description=f.description)
+            for f in OUTPUTS
+            if f.name not in INPUTS_BY_NAME
+        ),
     ]
-    for field, check in checks:
-        value = config.get(field)
-        if value is None or not is_known(value):
-            continue
-        try:
-            check(value)
-        except InvalidInputError as exc:
-            errors.append(exc)
-    deployment, environment = config.get("chain_deployment_id"), config.get("environment")
-    # An unknown value may still turn out null (`cond ? id : null`): judge known values only.
-    if is_known(deployment) and is_known(environment):
-        try:
-            ids.check_one_target(deployment is not None, environment is not None)
-        except InvalidInputError as exc:
-            errors.append(exc)
-    return errors
-
-
-def _configured_or(config: Config, field: str, outputs: Mapping[str, Any]) -> Any:
-    value = config.get(field)
-    return value if value is not None else outputs[field]
 
 
 def deployment_state(
     config: Config, query: DeploymentQuery, deployment: ChainDeployment
 ) -> dict[str, Any]:
-    """Every attribute of ``baseten_chain_deployment`` for ``deployment``."""
+    """Every attribute of ``baseten_chain_deployment`` for ``deployment``: arguments exactly as
+    configured (the computed ones filled in when not given), then the outputs."""
     out = deployment_outputs(query, deployment)
-    timeout = config.get("timeout_seconds")
-    return {
-        # Arguments come back exactly as configured; the optional+computed ones are filled in.
-        "chain_id": config.get("chain_id"),
-        "chain_deployment_id": _configured_or(config, "chain_deployment_id", out),
-        "environment": _configured_or(config, "environment", out),
-        "wait_for": config.get("wait_for"),
-        "timeout_seconds": timeout if timeout is not None else out["timeout_seconds"],
-        "id": out["chain_deployment_id"],
-        "status": out["status"],
-        "created_at": out["created_at"],
-        "ready": out["ready"],
-        # tf sends a data source's state as returned, without running the types' encoders:
-        # encoding here is what makes each chainlet carry exactly the object's attributes.
-        "chainlets": List(CHAINLET).encode(out["chainlets"]),
-        "instance_types": out["instance_types"],
-        "raw_json": json.dumps(deployment.to_api(), sort_keys=True, separators=(",", ":")),
-    }
+    state: dict[str, Any] = {"id": out["chain_deployment_id"]}
+    for f in OUTPUTS:
+        configured = config.get(f.name) if f.name in INPUTS_BY_NAME else None
+        if configured is not None or f.name == "wait_for":
+            state[f.name] = configured
+        else:
+            # tf sends a data source's state as returned, without running the types'
+            # encoders: encoding here makes each object carry exactly its attributes.
+            state[f.name] = tf_type(f.type).encode(out[f.name])
+    return state
 
 
 class ChainDeploymentDataSource(_BasetenDataSource):
@@ -241,75 +232,7 @@ class ChainDeploymentDataSource(_BasetenDataSource):
             description="A Baseten chain deployment (by id, or the current deployment of an "
             "environment), its chainlets and their autoscaling settings; optionally waits "
             "until it is ready.",
-            attributes=[
-                Attribute("chain_id", String(), required=True, description="The chain's id."),
-                Attribute(
-                    "chain_deployment_id",
-                    String(),
-                    optional=True,
-                    computed=True,
-                    description="The deployment to read. Exactly one of this and "
-                    "`environment`; filled in when reading by environment.",
-                ),
-                Attribute(
-                    "environment",
-                    String(),
-                    optional=True,
-                    computed=True,
-                    description="Read the environment's current deployment (e.g. "
-                    "`production`). Exactly one of this and `chain_deployment_id`; filled "
-                    "in (possibly null) when reading by id.",
-                ),
-                Attribute(
-                    "wait_for",
-                    List(String()),
-                    optional=True,
-                    description="Wait until the deployment and every chainlet have one of "
-                    'these statuses (e.g. `["ACTIVE"]`). Unset or empty: read once, no wait.',
-                ),
-                Attribute(
-                    "timeout_seconds",
-                    Number(),
-                    optional=True,
-                    computed=True,
-                    description="Give up waiting after this many seconds (default 900).",
-                ),
-                Attribute("id", String(), computed=True, description="The deployment's id."),
-                Attribute(
-                    "status",
-                    String(),
-                    computed=True,
-                    description="The deployment's status, e.g. `ACTIVE`, `BUILDING`.",
-                ),
-                Attribute("created_at", String(), computed=True, description="RFC 3339 timestamp."),
-                Attribute(
-                    "ready",
-                    Bool(),
-                    computed=True,
-                    description="The deployment and every chainlet are in `wait_for` "
-                    "(`ACTIVE` when `wait_for` is unset).",
-                ),
-                Attribute(
-                    "chainlets",
-                    List(CHAINLET),
-                    computed=True,
-                    description="Every chainlet with every `ChainletV1` field; "
-                    "`autoscaling_settings` is null while a chainlet is still deploying.",
-                ),
-                Attribute(
-                    "instance_types",
-                    Map(String()),
-                    computed=True,
-                    description="Chainlet name to instance type name.",
-                ),
-                Attribute(
-                    "raw_json",
-                    String(),
-                    computed=True,
-                    description="The deployment as the API returned it, including fields "
-                    "this schema does not type; read it with `jsondecode()`.",
-                ),
-            ],
+            attributes=deployment_attributes(),
         )
 
     def validate(self, diags: Diagnostics, type_name: str, config: Config) -> None:
@@ -321,19 +244,14 @@ class ChainDeploymentDataSource(_BasetenDataSource):
         warnings: list[str] = []
         query: DeploymentQuery | None = None
         try:
-            timeout = config.get("timeout_seconds")
-            query = DeploymentQuery.parse(
-                config.get("chain_id"),
-                config.get("chain_deployment_id"),
-                config.get("environment"),
-                config.get("wait_for"),
-                timeout if timeout is not None else DEFAULT_TIMEOUT_SECONDS,
-            )
+            query = DeploymentQuery.parse({spec.name: config.get(spec.name) for spec in INPUTS})
+            # One deadline for the read, waiting included; terraform's stop cancels it.
+            deadline = Deadline.after(query.timeout_seconds, cancel=self.provider.stopping)
             deployment = query.resolve(
                 self.provider.client(),
-                on_progress=log.info,
+                deadline,
+                on_progress=lambda p: log.info("%s", p),
                 on_warning=warnings.append,
-                sleep=self.provider.sleep,
             )
         except Exception as exc:
             self._warn(diags, warnings)
@@ -346,21 +264,13 @@ class ChainDeploymentDataSource(_BasetenDataSource):
                 schema_fields=self.schema_fields(),
             )
             return None
-        if not query.wait_for:
-            # resolve() warns about undocumented statuses only while waiting; a plain read
-            # reports them too, so a user comparing `status` knows it may be a new value.
-            warnings += [
-                f"deployment {deployment.id} reports status {status!r}, which this provider "
-                "does not know"
-                for status in assess(deployment).unknown_statuses
-            ]
         self._warn(diags, warnings)
         return deployment_state(config, query, deployment)
 
     @staticmethod
     def _warn(diags: Diagnostics, warnings: list[str]) -> None:
         for message in warnings:
-            diags.add_warning("Undocumented deployment status", message)
+            diags.add_warning("Chain deployment warning", message)
 
 
 # -- baseten_chain -------------------------------------------------------------------------
@@ -395,13 +305,13 @@ def _chain_attributes(model: type[BaseModel]) -> list[Any]:
     }
     return [
         Attribute(
-            name,
-            tf_type_for(info.annotation, f"{model.__name__}.{name}"),
-            optional=name in _CHAIN_LOOKUP_FIELDS,
+            f.name,
+            tf_type(f.type),
+            optional=f.name in _CHAIN_LOOKUP_FIELDS,
             computed=True,
-            description=docs.get(name),
+            description=docs.get(f.name, f.description or None),
         )
-        for name, info in model.model_fields.items()
+        for f in model_fields(model)
     ]
 
 

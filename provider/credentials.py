@@ -1,0 +1,35 @@
+"""Where the API key and the base URL come from: the one place that reads the environment.
+
+Precedence: a value the front end hands over (its own configuration: Pulumi's stack config
+``baseten:apiKey`` / ``baseten:apiUrl``, Terraform's provider block, the command line's
+``--api-url``), then ``BASETEN_API_KEY`` / ``BASETEN_API_URL``, then (for the URL)
+``https://api.baseten.co``. Messages here are neutral; each front end adds where *its* users
+set the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+API_KEY_ENV = "BASETEN_API_KEY"
+API_URL_ENV = "BASETEN_API_URL"
+DEFAULT_BASE_URL = "https://api.baseten.co"
+
+@dataclass(frozen=True)
+class Credentials:
+    """An API key (``None``: none was found) and a base URL. ``repr`` hides the key."""
+
+    api_key: str | None
+    base_url: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(base_url={self.base_url!r}, api_key=<redacted>)"
+
+
+def resolve(api_key: str | None = None, base_url: str | None = None) -> Credentials:
+    """The credentials to use: the values given, else the environment, else the default URL.
+    An empty string counts as not given."""
+    key = api_key or os.environ.get(API_KEY_ENV) or None
+    url = base_url or os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
+    return Credentials(key, url)
