@@ -85,19 +85,23 @@ def load_default_fixtures(emu: Emulator) -> None:
     emu.set_environment(AUDIO_CHAIN, "production", "dpa1b2c3", created_at="2026-09-14T11:03:27Z")
 
 
-
 def _scenario_default(emu: Emulator) -> None:
     load_default_fixtures(emu)
 
 
-def _scenario_rollout(emu: Emulator) -> None:
+def _roll_out(emu: Emulator, deployment_id: str, steps: list[Step]) -> None:
+    """The default fixtures, and a new deployment in production that goes through ``steps``."""
     load_default_fixtures(emu)
     emu.add_deployment(
-        RAG_CHAIN, make_deployment(RAG_CHAIN, "dprollout", created_at="2026-11-27T12:00:00Z")
+        RAG_CHAIN, make_deployment(RAG_CHAIN, deployment_id, created_at="2026-11-27T12:00:00Z")
     )
-    emu.set_environment(RAG_CHAIN, "production", "dprollout")
-    emu.set_timeline(
-        RAG_CHAIN,
+    emu.set_environment(RAG_CHAIN, "production", deployment_id)
+    emu.set_timeline(RAG_CHAIN, deployment_id, steps)
+
+
+def _scenario_rollout(emu: Emulator) -> None:
+    _roll_out(
+        emu,
         "dprollout",
         [
             Step("BUILDING"),
@@ -119,13 +123,8 @@ def _scenario_flaky(emu: Emulator) -> None:
 
 
 def _scenario_build_failed(emu: Emulator) -> None:
-    load_default_fixtures(emu)
-    emu.add_deployment(
-        RAG_CHAIN, make_deployment(RAG_CHAIN, "dpbroken", created_at="2026-11-27T12:00:00Z")
-    )
-    emu.set_environment(RAG_CHAIN, "production", "dpbroken")
-    emu.set_timeline(
-        RAG_CHAIN,
+    _roll_out(
+        emu,
         "dpbroken",
         [
             Step("BUILDING"),
