@@ -22,6 +22,8 @@ from provider.emulator import Emulator
 from tests.leakscan import TEST_KEY, WRONG_KEY, assert_no_key
 
 __all__ = [
+    "AUTOSCALING_FIELDS",
+    "CHAINLET_FIELDS",
     "FAST_RETRY",
     "PROJECT_DIR",
     "TEST_KEY",
@@ -39,6 +41,24 @@ SUBPROCESS_TIMEOUT = 30.0
 FAST_RETRY = RetryPolicy(
     max_attempts=4, max_elapsed=5.0, backoff=Backoff(initial=0.01, cap=0.05), max_retry_after=0.05
 )
+
+
+CHAINLET_FIELDS = frozenset(
+    {"id", "name", "autoscaling_settings", "instance_type_name", "active_replica_count", "status"}
+)
+"""The fields of Baseten's ``ChainletV1``."""
+AUTOSCALING_FIELDS = frozenset(
+    {
+        "min_replica",
+        "max_replica",
+        "autoscaling_window",
+        "scale_down_delay",
+        "concurrency_target",
+        "target_utilization_percentage",
+        "target_in_flight_tokens",
+    }
+)
+"""The fields of Baseten's ``AutoscalingSettingsV1``."""
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 
 from provider.emulator import Emulator, Fault, deployment_path, environment_path
 from provider.models import ChainDeployment
-from tests.conftest import TEST_KEY, WRONG_KEY
+from tests.conftest import CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
 from tests.conftest import cli_env as process_env
 from tests.conftest import run_cli as run
 from tests.conftest import run_cli_process as run_process
@@ -65,14 +65,7 @@ def test_get_json_prints_the_api_fields(api_env: Emulator) -> None:
     assert set(body) == {"id", "created_at", "chain_id", "environment", "chainlets", "status"}
     assert body["id"] == ACTIVE_ID and body["status"] == "ACTIVE"
     chainlet = body["chainlets"][2]
-    assert set(chainlet) == {
-        "id",
-        "name",
-        "autoscaling_settings",
-        "instance_type_name",
-        "active_replica_count",
-        "status",
-    }
+    assert set(chainlet) == CHAINLET_FIELDS
     assert chainlet["autoscaling_settings"] == {
         "min_replica": 1,
         "max_replica": 4,

@@ -34,22 +34,13 @@ from provider.emulator import (
     make_chainlet,
     make_deployment,
 )
-from tests.conftest import PROJECT_DIR, FakeClock
+from tests.conftest import AUTOSCALING_FIELDS, PROJECT_DIR, FakeClock
 
 TIMEOUT = (2.0, 5.0)
 AUTH = {"Authorization": f"Api-Key {DEFAULT_API_KEY}"}
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
 DEP_PATH = deployment_path(CHAIN, DEP)
-AUTOSCALING_FIELDS = {
-    "min_replica",
-    "max_replica",
-    "autoscaling_window",
-    "scale_down_delay",
-    "concurrency_target",
-    "target_utilization_percentage",
-    "target_in_flight_tokens",
-}
 BASETEN_ID = re.compile(r"^[a-z0-9]{8}$")
 
 
