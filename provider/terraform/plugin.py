@@ -1,4 +1,4 @@
-"""The provider ``registry.terraform.io/baseten/baseten`` and the process that serves it.
+"""The provider ``local.invalid/pulumi-baseten-chains/baseten`` and the process serving it.
 
 What a caller may rely on:
 
@@ -153,9 +153,10 @@ def serve(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv if argv is None else argv)
     if _MAGIC_COOKIE_KEY not in os.environ and "--dev" not in args:
         print(
-            f"{EXECUTABLE} is a Terraform plugin: terraform starts it. Point terraform at it "
-            "with a CLI config (python -m provider.terraform.cliconfig > terraformrc; "
-            "export TF_CLI_CONFIG_FILE=$PWD/terraformrc), or run it with --dev to debug.",
+            f"{EXECUTABLE} is a Terraform plugin: terraform starts it. Install it for "
+            "terraform init with python -m provider.terraform.mirror terraform.d/plugins, or "
+            "skip init with python -m provider.terraform.cliconfig --output terraformrc and "
+            "TF_CLI_CONFIG_FILE=$PWD/terraformrc; --dev runs a debug server.",
             file=sys.stderr,
         )
         return 1
