@@ -467,8 +467,10 @@ def test_the_pack_directory_is_a_python_policy_pack() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python" and project["version"]
     requirements = (PACK_DIR / "requirements.txt").read_text().splitlines()
-    assert "-e ../.." in requirements  # the rules come from this repository's package
-    assert any(line.startswith("pulumi-policy") for line in requirements)
+    # The rules come from this repository's package (with its policy extra), found beside
+    # the file whatever the working directory (tests/install runs the install itself).
+    assert "--find-links ../../dist" in requirements
+    assert any(line.startswith("pulumi-baseten-chains[policy]") for line in requirements)
     # The example config is valid for the pipeline check as well (test_cli_check runs it).
     parse_config(json.loads(EXAMPLE_CONFIG.read_text()))
 
