@@ -39,7 +39,6 @@ from .data_sources import (
     API_KEY_HINT,
     ChainDataSource,
     ChainDeploymentDataSource,
-    Interrupted,
     is_known,
 )
 
@@ -139,13 +138,6 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
             # Checked here rather than left to the core, whose message speaks of Pulumi config.
             raise InvalidInputError("api_key", "no API key")
         return connection.shared_client(key, self._api_url)
-
-    # -- stopping ----------------------------------------------------------------------------
-
-    def sleep(self, seconds: float) -> None:
-        """The gate's sleep: cut short, with :class:`Interrupted`, once terraform stops us."""
-        if self.stopping.wait(seconds):
-            raise Interrupted("stopped")
 
 
 def serve(argv: Sequence[str] | None = None) -> int:
