@@ -156,7 +156,8 @@ class PluginCallError(Exception):
 
 
 class PluginProcess:
-    """The console script, started as the engine starts it, and a client for each call."""
+    """The console script (or another ``command``), started as the engine starts a plugin,
+    and a client for each call."""
 
     def __init__(
         self,
@@ -164,6 +165,7 @@ class PluginProcess:
         *,
         env: Mapping[str, str | None] | None = None,
         flags: tuple[str, ...] = ("--logtostderr", "-v=9", "--tracing", "127.0.0.1:9"),
+        command: tuple[str, ...] = (str(SCRIPT),),
         start_timeout: float = 30.0,
         call_timeout: float = 20.0,
     ) -> None:
@@ -172,7 +174,7 @@ class PluginProcess:
         merged: dict[str, str | None] = {**os.environ}
         merged.update(env or {})
         self.env = {k: v for k, v in merged.items() if v is not None}
-        self.argv = [str(SCRIPT), *flags, engine_address]
+        self.argv = [*command, *flags, engine_address]
         self.start_timeout = start_timeout
         self.call_timeout = call_timeout
         self.responses: list[Any] = []
