@@ -74,11 +74,10 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from .. import credentials, ids
+from .. import credentials, functions, ids
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError, TransportError
-from ..functions import MAX_IN_FLIGHT
 from ..inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     IDENTITY_NAMES,
@@ -112,6 +111,10 @@ from .values import (
     property_value,
     scrub,
 )
+
+MAX_IN_FLIGHT = functions.MAX_IN_FLIGHT
+"""Requests in flight to Baseten at once per plugin process, however many engine calls run:
+the function form's bound (Baseten allows 100 requests/s per key)."""
 
 MAX_WORKERS = 256
 """Threads for blocking work. A waiting gate holds one while it sleeps, so there are many

@@ -20,12 +20,14 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
+from pydantic import BaseModel
 
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
 from ..inputs import INPUTS
@@ -116,6 +118,12 @@ def outputs_from_wire(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _declared(model: type[BaseModel]) -> Mapping[str, FieldType]:
+    # Models are fixed at import: read their fields once, not per value.
+    return {f.name: f.type for f in model_fields(model)}
+
+
 def wire(field_type: FieldType, value: Any) -> Any:
     """A value of ``field_type`` with its object keys in camelCase (declared or not)."""
     if value is None:
@@ -125,7 +133,7 @@ def wire(field_type: FieldType, value: Any) -> Any:
     if isinstance(field_type, MapOf) and isinstance(value, Mapping):
         return {k: wire(field_type.item, v) for k, v in value.items()}
     if isinstance(field_type, ObjectOf) and isinstance(value, Mapping):
-        declared = {f.name: f.type for f in model_fields(field_type.model)}
+        declared = _declared(field_type.model)
         return {camel(k): wire(declared[k], v) if k in declared else v for k, v in value.items()}
     return value
 
