@@ -1,29 +1,49 @@
-# The one entry point. Every target sets up .venv on first use.
+# The one entry point. Every target sets up .venv on first use (Python >= 3.11).
 #   make demo   - a gated rollout against the local Baseten emulator (no account, no Pulumi CLI)
 #   make test   - lint, type-check and the test suite (the reliability matrices run in scorecard)
+#   make install-check - each install path of the README, run in fresh folders outside the repo
+#   make dist   - the wheel and the sdist, in dist/
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 #   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
-#   make terraformrc - build/terraformrc: a CLI config serving baseten/baseten from .venv
+#   make terraformrc - build/terraformrc: a CLI config serving the provider from .venv (no init)
+#   make clean  - remove .venv, build/, dist/ and the caches: the next target starts afresh
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+INSTALL_LOG := build/install.log
+PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint scorecard bench bench-quick tf-plan terraformrc clean
+.PHONY: demo test lint install-check dist scorecard bench bench-quick tf-plan terraformrc clean
 
+# pip's output goes to $(INSTALL_LOG), shown only if something fails. A failed or interrupted
+# install removes .venv, so the next run starts again instead of using half an environment.
+# (A virtualenv cannot be built elsewhere and moved: its scripts name their own path.)
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $(STAMP)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: Python >= 3.11 is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing). Try: make $(MAKECMDGOALS) PYTHON=python3.11"; \
+	  exit 1; }
+	@mkdir -p build
+	@echo "installing into $(VENV) (first run takes a minute; log: $(INSTALL_LOG))..."
+	@trap 'rm -rf $(VENV); exit 1' INT TERM; \
+	{ rm -rf $(VENV) \
+	  && $(PYTHON) -m venv $(VENV) \
+	  && $(PIP) install --upgrade pip \
+	  && $(PIP) install -r requirements-dev.txt \
+	  && $(PIP) install --no-deps -e . ; } > $(INSTALL_LOG) 2>&1 \
+	|| { cat $(INSTALL_LOG); rm -rf $(VENV); \
+	     echo "error: installing into $(VENV) failed (log above, and in $(INSTALL_LOG)); $(VENV) was removed"; \
+	     exit 1; }
+	@touch $(STAMP)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	touch $(BENCH_STAMP)
+	@echo "installing the benchmark's extras (log: $(INSTALL_LOG))..."
+	@$(PIP) install -r requirements-bench.txt > $(INSTALL_LOG) 2>&1 \
+	  || { cat $(INSTALL_LOG); echo "error: installing requirements-bench.txt failed"; exit 1; }
+	@touch $(BENCH_STAMP)
 
 demo: $(STAMP)
 	$(PY) -m provider.demo
@@ -33,7 +53,15 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 test: lint
-	$(PY) -m pytest --ignore=tests/reliability
+	$(PY) -m pytest --ignore=tests/reliability --ignore=tests/install
+
+# The README's install commands in fresh folders and virtualenvs (see tests/install).
+install-check: $(STAMP)
+	$(PY) -m pytest tests/install
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 scorecard: $(STAMP)
 	$(PY) -m tests.reliability.scorecard
@@ -53,4 +81,4 @@ terraformrc: $(STAMP)
 	$(PY) -m provider.terraform.cliconfig --output build/terraformrc
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -254,7 +254,7 @@ def _add_check_flags(check: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m provider",
+        prog="python -m provider" if sys.argv[0].endswith("__main__.py") else None,
         description="Read Baseten chain deployments and check them against policy rules.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -418,14 +418,18 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading
     """``check``: everything is validated before the one request; raises like ``get``."""
     query = _query(args)
     document = load_config_file(args.config) if args.config is not None else {}
+    parse_config(document)  # the file alone first: a flag must not hide a bad entry in it
     config = parse_config(merge_documents(document, flags_document(args)))
+    status = StatusLine(err)
     with _client(args) as client:
         deployment = query.resolve(
             client,
             Deadline.after(query.timeout_seconds, cancel=cancel),
-            on_warning=StatusLine(err).warning,
+            on_warning=status.warning,
         )
     report = config.check(deployment)
+    for warning in report.warnings:  # also in --json; a warning never changes the exit code
+        status.warning(warning)
     if args.json:
         json.dump(report.to_json(), out, indent=2)
         out.write("\n")

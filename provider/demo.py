@@ -7,7 +7,9 @@ the preview sends nothing and leaves outputs unknown; the update holds the endpo
 until the gate opens, printing the gate's progress, then prints the stack outputs.
 
 No Baseten account and no Pulumi CLI are needed. For the real thing, see the README
-(``pulumi config set --secret baseten:apiKey ...`` then ``pulumi up``).
+(``pulumi config set --secret baseten:apiKey ...`` then ``pulumi up``). The program is the
+repository's, so the demo runs from a clone; an installed package has no program beside it
+and says so (exit 2) rather than fail on a missing file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .emulator import Emulator, apply_scenario
 from .testing import ProgramError, ProgramResult, Unknown, run_program
@@ -27,19 +30,41 @@ PROJECT = "baseten-chain-gate"
 SPEED = 3.0
 
 
+def whole_numbers(value: Any) -> Any:
+    """``value`` with integral floats as ints, as ``pulumi stack output`` shows them.
+
+    Outputs cross the engine as protobuf Structs, whose only number type is a double: a replica
+    count comes back as ``1.0``.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def _print_outputs(result: ProgramResult) -> None:
     for name in sorted(result.outputs):
         value = result.outputs[name]
         if isinstance(value, str | Unknown):
             text = str(value) if isinstance(value, str) else repr(value)
         else:
-            text = json.dumps(value, sort_keys=True)
+            text = json.dumps(whole_numbers(value), sort_keys=True)
         if len(text) > 110:
             text = text[:107] + "..."
         print(f"    {name:<20} {text}")
 
 
 def main() -> int:
+    if not (PROJECT_DIR / "Pulumi.yaml").is_file() or not (PROJECT_DIR / "__main__.py").is_file():
+        print(
+            f"error: the demo runs the Pulumi program of a clone of this repository; there is "
+            f"none beside this installation ({PROJECT_DIR}). Clone it and run make demo.",
+            file=sys.stderr,
+        )
+        return 2
     endpoint_file = PROJECT_DIR / "build" / "demo-chain-endpoint.json"
     # A throwaway key: the emulator checks it like Baseten would; it is never printed.
     key = secrets.token_hex(16)

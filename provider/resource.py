@@ -32,7 +32,14 @@ from pulumi.runtime import rpc
 
 from . import connection, credentials, models
 from .client import BasetenClient
-from .errors import BasetenError, InvalidInputError, NotFoundError, one_line, presentation
+from .errors import (
+    AuthenticationError,
+    BasetenError,
+    InvalidInputError,
+    NotFoundError,
+    one_line,
+    presentation,
+)
 from .inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     IDENTITY_NAMES,
@@ -73,16 +80,22 @@ def is_unknown(value: object) -> bool:
     return isinstance(value, pulumi.output.Unknown) or value == rpc.UNKNOWN
 
 
-def pulumi_error(exc: BasetenError) -> Exception:
-    """The error the engine shows for ``exc``: its title from
+class EngineError(BasetenError):
+    """What the engine shows for a failure in a provider call: the title of
     :data:`provider.errors.PRESENTATIONS`, the core's message, and where Pulumi users set the
-    key when the key is the problem. (The engine prints an exception's text; a plain
-    ``Exception`` keeps the message free of our class names.)"""
-    title = presentation(exc).title
-    hint = ""
-    if getattr(exc, "field", None) == "api_key" or presentation(exc).title.endswith("API key"):
-        hint = f" ({KEY_HINT})"
-    return Exception(f"{title}: {one_line(exc)}{hint}")
+    key when the key is the problem. ``cause`` is the core's error."""
+
+    def __init__(self, cause: BasetenError) -> None:
+        self.cause = cause
+        hint = ""
+        if getattr(cause, "field", None) == "api_key" or isinstance(cause, AuthenticationError):
+            hint = f" ({KEY_HINT})"
+        super().__init__(f"{presentation(cause).title}: {one_line(cause)}{hint}")
+
+
+def pulumi_error(exc: BasetenError) -> EngineError:
+    """``exc`` as the engine should show it (see :class:`EngineError`)."""
+    return exc if isinstance(exc, EngineError) else EngineError(exc)
 
 
 def _engine_call(call: Callable[[], _T]) -> _T:

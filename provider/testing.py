@@ -1,13 +1,20 @@
 """Run a Pulumi Python program without the Pulumi CLI, with dynamic resources made real.
 
-:func:`run_program` runs a program (a ``__main__.py`` path or a callable) under Pulumi's own
-mock runtime (``pulumi.runtime.set_mocks``), so its ``Output`` chains, ``apply`` callbacks,
-``depends_on`` and exports run exactly as they would under the engine. What the mocks normally
-fake, it does for real for every dynamic resource: it unpickles the resource's ``__provider``
-the way the provider host does, calls ``configure`` with the stack config, ``check``, and then
-``create`` (update mode) or nothing (preview mode, where the engine leaves a new resource's
-outputs unknown). ``ChainDeployment.get`` goes through ``read``. Any other resource type is
-echoed back with its inputs as outputs.
+A supported testing API, built only on Pulumi's public mocks API (``pulumi.runtime.set_mocks``,
+``pulumi.runtime.test``, ``pulumi.runtime.mocks.MockMonitor``) and no private name.
+
+:func:`run_program` runs a program (a project directory, its ``__main__.py``, or a callable)
+under Pulumi's mock runtime, so its ``Output`` chains, ``apply`` callbacks, ``depends_on`` and
+exports run exactly as they would under the engine. What the mocks normally fake, it does for
+real for every dynamic resource: it unpickles the resource's ``__provider`` the way the provider
+host does, calls ``configure`` with the stack config, ``check``, and then ``create`` (update
+mode) or nothing (preview mode, where the engine leaves a new resource's outputs unknown).
+``ChainDeployment.get`` goes through ``read``. Any other resource type is echoed back with its
+inputs as outputs.
+
+Like ``pulumi up`` in the project directory, a program given as a path runs as the project its
+``Pulumi.yaml`` names, with that file's config defaults (``config: {key: {default: ...}}``, or
+the older ``value``) filled in under the config it was not given.
 
 Differences from the engine that remain: there is no state between runs (every run is a
 fresh stack, so ``diff``/``update`` are exercised through the provider host instead, see the
@@ -20,6 +27,7 @@ import asyncio
 import base64
 import contextlib
 import gc
+import json
 import logging
 import runpy
 import sys
@@ -31,16 +39,23 @@ from typing import Any
 
 import dill
 import pulumi
+import yaml
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
-from pulumi.runtime import mocks, rpc
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import (
+    MockCallArgs,
+    MockResourceArgs,
+    Mocks,
+    get_root_resource,
+    rpc,
+    set_all_config,
+    set_mocks,
+)
+from pulumi.runtime import test as run_under_mocks
+from pulumi.runtime.mocks import MockMonitor
 
 from .resource import is_unknown
 
+DEFAULT_PROJECT = "project"
 PROVIDER_KEY = "__provider"
 
 
@@ -119,31 +134,17 @@ def _thread_event_loop() -> Iterator[None]:
             created.close()
 
 
-class _UnknownPreservingMonitor(mocks.MockMonitor):
-    """The stock mock monitor turns unknown inputs into ``None``; the engine keeps them unknown.
+class _LoopClosingMonitor(MockMonitor):
+    """Pulumi's mock monitor, each call given an event loop of its own that is then closed.
 
-    Same steps as ``MockMonitor.RegisterResource``, deserializing with ``keep_unknowns``.
+    The monitor runs in the run loop's executor threads and makes itself a loop there that
+    nobody closes; closing ours means no stray loop is finalized later, mid-test. (In preview
+    it already keeps unknown inputs unknown, as the engine does.)
     """
 
     def RegisterResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
-            return resource_pb2.RegisterResourceResponse(urn=urn)
         with _thread_event_loop():
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            id_, state = self.mocks.new_resource(
-                mocks.MockResourceArgs(
-                    typ=request.type,
-                    name=request.name,
-                    inputs=inputs,
-                    provider=request.provider,
-                    resource_id=request.importId,
-                    custom=request.custom or False,
-                )
-            )
-            obj_proto = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def ReadResource(self, request: Any) -> Any:
         with _thread_event_loop():
@@ -154,7 +155,7 @@ class _UnknownPreservingMonitor(mocks.MockMonitor):
             return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 
-class DynamicResourceMocks(mocks.Mocks):
+class DynamicResourceMocks(Mocks):
     """Mocks that execute dynamic resources through their real providers."""
 
     def __init__(self, config: Mapping[str, Any], project: str, preview: bool) -> None:
@@ -175,7 +176,7 @@ class DynamicResourceMocks(mocks.Mocks):
                 self._providers[serialized] = provider
             return provider
 
-    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = _strip_secrets(args.inputs)
         if not args.typ.startswith("pulumi-python:dynamic"):
             outputs = {k: v for k, v in inputs.items() if not is_unknown(v)}
@@ -198,7 +199,7 @@ class DynamicResourceMocks(mocks.Mocks):
 
     def _record(
         self,
-        args: mocks.MockResourceArgs,
+        args: MockResourceArgs,
         id_: str | None,
         inputs: dict[str, Any],
         outs: dict[str, Any],
@@ -207,7 +208,7 @@ class DynamicResourceMocks(mocks.Mocks):
             self.resources.append(RegisteredResource(args.typ, args.name, id_, inputs, outs))
         return id_, outs
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         raise NotImplementedError(f"no invoke is mocked: {args.token}")
 
 
@@ -230,7 +231,7 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: Sequence[str] = (),
     preview: bool = False,
-    project: str = "project",
+    project: str | None = None,
     stack: str = "dev",
     echo: Callable[[str], None] | None = None,
 ) -> ProgramResult:
@@ -238,8 +239,14 @@ def run_program(
 
     ``program`` is the path of a project directory or its ``__main__.py``, or a callable.
     ``config`` holds full keys (``"baseten:apiKey"``, ``"myproj:chainId"``); ``secret_keys``
-    marks the secret ones. ``echo`` receives each log line as it happens (for a live demo).
+    marks the secret ones. ``project`` defaults to the name in the program's ``Pulumi.yaml``
+    (``"project"`` for a callable, or without one); that file's config defaults fill in the
+    keys ``config`` leaves out. ``echo`` receives each log line as it happens (a live demo).
     """
+    project_file = _project_file(program)
+    declared = _read_project_file(project_file) if project_file is not None else {}
+    name = project or str(declared.get("name") or DEFAULT_PROJECT)
+    full_config = {**project_config_defaults(declared, name), **dict(config or {})}
     result: list[ProgramResult] = []
     failure: list[BaseException] = []
 
@@ -247,7 +254,7 @@ def run_program(
         try:
             result.append(
                 _run_in_fresh_context(
-                    program, dict(config or {}), list(secret_keys), preview, project, stack, echo
+                    program, full_config, list(secret_keys), preview, name, stack, echo
                 )
             )
         except BaseException as exc:
@@ -261,6 +268,54 @@ def run_program(
     if failure:
         raise failure[0]
     return result[0]
+
+
+def project_config_defaults(declared: Mapping[str, Any], project: str) -> dict[str, str]:
+    """The config values a ``Pulumi.yaml`` (parsed) declares, as full keys and strings.
+
+    A key without a namespace belongs to ``project``. Each entry gives its value as
+    ``default`` (typed declarations), ``value`` (the older form) or as the entry itself.
+    """
+    values: dict[str, str] = {}
+    for key, entry in (declared.get("config") or {}).items():
+        if isinstance(entry, Mapping):
+            if "default" in entry:
+                value = entry["default"]
+            elif "value" in entry:
+                value = entry["value"]
+            else:
+                continue
+        else:
+            value = entry
+        full_key = key if ":" in key else f"{project}:{key}"
+        values[full_key] = _config_string(value)
+    return values
+
+
+def _config_string(value: Any) -> str:
+    # Pulumi hands config to programs as strings: get_int/get_bool/get_object parse them.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value)
+
+
+def _project_file(program: str | Path | Callable[[], object]) -> Path | None:
+    if callable(program):
+        return None
+    path = Path(program)
+    found = (path if path.is_dir() else path.parent) / "Pulumi.yaml"
+    return found if found.is_file() else None
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text())
+    if not isinstance(loaded, dict):
+        raise ProgramError(f"{path}: not a Pulumi project file (a mapping)", [])
+    return loaded
 
 
 def _program_callable(program: str | Path | Callable[[], object]) -> Callable[[], object]:
@@ -293,28 +348,31 @@ def _run_in_fresh_context(
     logger.setLevel(logging.DEBUG)
     collector = _LogCollector(echo)
     logger.addHandler(collector)
+    # This thread's loop, which pulumi.runtime.test runs on; ours so that it can be closed.
     loop = asyncio.new_event_loop()
     # A failed run leaves outputs whose exception nobody awaits; it was already raised once.
     loop.set_exception_handler(_quiet_unretrieved)
     asyncio.set_event_loop(loop)
     try:
-        ROOT.set(None)
-        # Pulumi keeps pending outputs in a set shared across contexts; a failed run leaves
-        # tasks of its closed loop there (pulumi.runtime.test clears it the same way).
-        SETTINGS.outputs.clear()
         test_mocks = DynamicResourceMocks(config, project, preview)
-        mocks.set_mocks(
+        # set_mocks also makes this run's root stack (the thread starts with none).
+        set_mocks(
             test_mocks,
             project=project,
             stack=stack,
             preview=preview,
             logger=logger,
-            monitor=_UnknownPreservingMonitor(test_mocks),
+            monitor=_LoopClosingMonitor(test_mocks),
         )
         set_all_config(config, secret_keys)
         func = _program_callable(program)
+
+        @run_under_mocks  # type: ignore[untyped-decorator]
+        def run() -> None:
+            func()
+
         try:
-            loop.run_until_complete(run_pulumi_func(func))  # type: ignore[arg-type]
+            run()
             outputs, secret = loop.run_until_complete(_stack_outputs())
         except Exception as exc:
             raise ProgramError(f"{type(exc).__name__}: {exc}", collector.records) from exc
@@ -327,6 +385,7 @@ def _run_in_fresh_context(
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
         loop.close()
         # Finalize the failed run's futures now, on this thread, not at a random later point
         # (on CPython 3.11 a collection inside another ast.parse can crash: gh-106905).

@@ -255,6 +255,46 @@ def test_config_file_in_the_pack_shape_with_flags_on_top(api_env: Emulator, tmp_
     assert body["rules"][-1]["outcome"] == "skip"
 
 
+def test_an_override_naming_no_chainlet_is_a_warning_in_both_outputs(
+    api_env: Emulator,
+) -> None:
+    argv = [CHAIN, ACTIVE_ID, "--chainlet-max-replica", "Genrator=2"]
+    warning = (
+        "warning: replica-bounds: the override for chainlet 'Genrator' matches no chainlet of "
+        "deployment dp3m8x1v (its chainlets: Entrypoint, Retriever, Generator); did you mean "
+        "'Generator'?\n"
+    )
+    code, out, err = run(*argv)
+    assert code == 0  # 1 stays reserved for violations
+    assert err == warning
+    assert out.rstrip().endswith("check passed")
+    code, out, err = run(*argv, "--json")
+    assert code == 0
+    assert err == warning
+    body = json.loads(out)
+    assert body["warnings"] == [warning.removeprefix("warning: ").rstrip("\n")]
+    bounds = next(r for r in body["rules"] if r["name"] == "replica-bounds")
+    assert bounds["unmatchedOverrides"] == ["Genrator"]
+
+
+def test_no_scale_to_zero_for_production_follows_the_environment_looked_up(
+    api_env: Emulator,
+) -> None:
+    # The embedded deployment claims "staging": the environment asked for is what counts, so a
+    # production rule cannot be bypassed by the deployment's own field.
+    current = make_deployment(CHAIN, "dpclaim1", environment="staging")
+    body = {"name": "production", "chain_id": CHAIN, "current_deployment": current}
+    api_env.add_raw_answer(
+        json.dumps(body).encode(), environment_path(CHAIN, "production"), times=None
+    )
+    code, report = run_json(CHAIN, "-e", "production", "--no-scale-to-zero-in", "production")
+    assert code == 1
+    assert (report["chain_deployment_id"], report["environment"]) == ("dpclaim1", "production")
+    assert violations(report) == [
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)")
+    ]
+
+
 # -- exit 2: nothing sent ------------------------------------------------------------------------
 
 
@@ -336,6 +376,53 @@ def test_a_bad_config_file_exits_2_without_a_request(
     assert code == 2
     assert out == ""
     assert err.startswith("error: invalid ") and message in err
+    assert api_env.requests == []
+
+
+@pytest.mark.parametrize(
+    ("content", "flags", "message"),
+    [
+        (None, [], "invalid config: '/dev/zero' is larger than 1048576 bytes"),
+        ("[" * 100_000, [], "is nested deeper than 16 levels"),
+        ('{"a": ' * 100_000, [], "is nested deeper than 16 levels"),
+        (
+            '{"no-scale-to-zero": "mandatory", "no-scale-to-zero": "disabled"}',
+            [],
+            "has the key 'no-scale-to-zero' twice in one object",
+        ),
+        (
+            '{"replica-bounds": {"overrides": 0}}',
+            [],
+            "invalid replica-bounds.overrides: must be an object, got 0",
+        ),
+        # A flag merged over the file must not hide the file's bad entry.
+        (
+            '{"replica-bounds": {"overrides": "Generator"}}',
+            ["--chainlet-max-replica", "Generator=4"],
+            "invalid replica-bounds.overrides: must be an object, got 'Generator'",
+        ),
+    ],
+    ids=[
+        "dev-zero",
+        "100k-deep-list",
+        "100k-deep-object",
+        "duplicate-keys",
+        "overrides-not-an-object",
+        "overrides-not-an-object-under-a-flag",
+    ],
+)
+def test_an_odd_config_file_exits_2_in_one_line(
+    api_env: Emulator, tmp_path: Path, content: str | None, flags: list[str], message: str
+) -> None:
+    config = "/dev/zero"
+    if content is not None:
+        config = str(tmp_path / "policy.json")
+        Path(config).write_text(content)
+    code, out, err = run(CHAIN, ACTIVE_ID, "--config", config, *flags)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: invalid ") and message in err
+    assert err.count("\n") == 1
     assert api_env.requests == []
 
 

@@ -7,9 +7,13 @@ config document as both the pack and the pipeline check read it, and the report.
 
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
 
 from provider.emulator import make_chainlet, make_deployment
 from provider.errors import InvalidInputError
@@ -28,16 +32,19 @@ from provider.policy import (
     NoScaleToZeroSettings,
     ReplicaBoundsSettings,
     ReplicaLimits,
+    RuleSettings,
     Violation,
     allowed_instance_types,
     autoscaling_configured,
     deployment_active,
+    load_config_file,
     merge_documents,
     no_scale_to_zero,
     parse_config,
     replica_bounds,
     rule,
 )
+from provider.policy import config as config_module
 
 CHAIN = "ch7k2p9q"
 
@@ -118,12 +125,12 @@ def test_deployment_active_accepts_the_statuses_it_is_given() -> None:
 
 @pytest.mark.parametrize(
     ("statuses", "reason"),
-    [([], "at least one status"), (["READY_ISH"], "not a known deployment status"), ("ACTIVE", "")],
+    [([], "must not be empty"), (["READY_ISH"], "not a known deployment status"), ("ACTIVE", "")],
 )
 def test_deployment_active_refuses_bad_statuses(statuses: object, reason: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         DeploymentActiveSettings.from_config({"statuses": statuses})
-    assert caught.value.field == "deployment-active.statuses"
+    assert caught.value.field.startswith("deployment-active.statuses")
     assert reason in caught.value.reason
 
 
@@ -176,7 +183,7 @@ def test_a_chainlet_override_replaces_only_what_it_sets() -> None:
     )
     assert settings.limits_for("Generator") == (1, 16)
     assert settings.limits_for("Retriever") == (0, 2)
-    assert settings.overrides["Generator"] == ReplicaLimits(max_replica=16)
+    assert settings.overrides["Generator"] == ReplicaLimits.from_config({"maxReplica": 16})
     # Entrypoint (1-3) still breaks the rule-wide ceiling; Generator (1-4) fits its override.
     assert found(replica_bounds(deployment(), settings)) == [
         ("Entrypoint", "max_replica", 3, "at most 2")
@@ -189,7 +196,7 @@ def test_a_chainlet_override_replaces_only_what_it_sets() -> None:
 
 def test_replica_bounds_skip_a_chainlet_without_autoscaling_settings() -> None:
     chainlets = [null_autoscaling("Generator", "DEPLOYING")]
-    settings = ReplicaBoundsSettings(min_replica=5)
+    settings = ReplicaBoundsSettings.from_config({"minReplica": 5})
     assert replica_bounds(deployment(chainlets=chainlets), settings) == []
 
 
@@ -323,11 +330,106 @@ def test_rules_in_order_with_their_default_levels() -> None:
 
 @pytest.mark.parametrize("each", RULES, ids=lambda r: r.name)
 def test_schema_defaults_are_the_settings_defaults(each: Any) -> None:
-    schema = each.settings_type.schema()
+    schema = each.settings_type.config_schema()
     defaults = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
     # What the engine fills in from the schema parses to exactly the settings of no config.
     assert each.settings(defaults) == each.settings({}) == each.settings_type()
     assert all("description" in spec for spec in schema.values())
+
+
+def test_config_schemas_are_self_contained() -> None:
+    # CrossGuard takes one plain schema per property: a $ref would point at nothing.
+    schemas = {r.name: r.settings_type.config_schema() for r in RULES}
+    assert "$ref" not in repr(schemas) and "$defs" not in repr(schemas)
+    override = schemas[REPLICA_BOUNDS]["overrides"]["additionalProperties"]
+    assert override["additionalProperties"] is False
+    assert set(override["properties"]) == {"minReplica", "maxReplica"}
+    assert schemas[DEPLOYMENT_ACTIVE]["statuses"]["items"]["enum"][0] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("each", "props"),
+    [
+        (RULES[0], {"statuses": ["ACTIVE", "SCALED_TO_ZERO"]}),
+        (RULES[0], {"statuses": []}),
+        (RULES[0], {"statuses": ["READY_ISH"]}),
+        (RULES[1], {"instanceTypes": ["1x4"]}),
+        (RULES[1], {"instanceTypes": [""]}),
+        (RULES[1], {"instanceTypes": "1x4"}),
+        (RULES[2], {"minReplica": 1, "maxReplica": 8}),
+        (RULES[2], {"maxReplica": None}),
+        (RULES[2], {"minReplica": 1.5}),
+        (RULES[2], {"minReplica": "1"}),
+        (RULES[2], {"maxReplica": 0}),
+        (RULES[2], {"overrides": {"Generator": {"maxReplica": 16}}}),
+        (RULES[2], {"overrides": {"Generator": {"maxReplicas": 16}}}),
+        (RULES[2], {"overrides": 0}),
+        (RULES[2], {"max_replica": 2}),
+        (RULES[3], {"requiredFields": ["scale_down_delay"]}),
+        (RULES[3], {"requiredFields": ["scale_down_delays"]}),
+        (RULES[4], {"environments": ["production"]}),
+        (RULES[4], {"environments": [3]}),
+    ],
+)
+def test_the_schema_and_the_parser_accept_the_same_config(each: Any, props: Any) -> None:
+    # One declaration: what the engine validates against is what the rules parse.
+    schema = {"type": "object", "properties": each.settings_type.config_schema()}
+    schema["additionalProperties"] = False
+    by_schema = Draft7Validator(schema).is_valid(props)
+    try:
+        each.settings(props)
+        by_parser = True
+    except InvalidInputError:
+        by_parser = False
+    assert by_schema == by_parser
+
+
+def test_a_bad_nested_value_is_named_by_its_whole_path() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ReplicaBoundsSettings.from_config({"overrides": {"Generator": {"maxReplica": 0}}})
+    assert caught.value.field == "replica-bounds.overrides.Generator.maxReplica"
+    assert caught.value.reason == "must be at least 1, got 0"
+
+
+def test_every_problem_of_a_rule_is_reported_the_first_named() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ReplicaBoundsSettings.from_config({"minReplica": -1, "maxReplica": "8"})
+    assert caught.value.field == "replica-bounds.minReplica"
+    assert caught.value.reason == (
+        "must be at least 0, got -1; also replica-bounds.maxReplica: must be an integer, got '8'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "reason"),
+    [
+        ({"overrides": 0}, "must be an object, got 0"),
+        ({"overrides": ["Generator"]}, "must be an object, got ['Generator']"),
+        ({"overrides": "Generator"}, "must be an object, got 'Generator'"),
+        ({"overrides": None}, "must be an object, got None"),
+    ],
+    ids=["number", "list", "string", "null"],
+)
+def test_overrides_must_be_an_object(props: dict[str, Any], reason: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ReplicaBoundsSettings.from_config(props)
+    assert (caught.value.field, caught.value.reason) == ("replica-bounds.overrides", reason)
+
+
+def test_an_unknown_setting_lists_the_known_ones_where_it_is() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ReplicaBoundsSettings.from_config({"overrides": {"Generator": {"maxReplicas": 2}}})
+    assert caught.value.reason == "unknown setting; takes: minReplica, maxReplica"
+    with pytest.raises(InvalidInputError) as caught:
+        NoScaleToZeroSettings.from_config({"environment": ["production"]})
+    assert caught.value.reason == "unknown setting; takes: environments"
+
+
+def test_settings_are_frozen_models() -> None:
+    settings = ReplicaBoundsSettings.from_config({"maxReplica": 8})
+    assert isinstance(settings, RuleSettings)
+    with pytest.raises(ValueError, match="frozen"):
+        settings.max_replica = 9  # type: ignore[misc]
 
 
 def test_violation_as_json() -> None:
@@ -387,8 +489,8 @@ def test_a_document_configures_each_rule_through_the_rule_parser() -> None:
     )
     bounds = config.for_rule(REPLICA_BOUNDS)
     assert bounds.level is Level.ADVISORY
-    assert bounds.settings == ReplicaBoundsSettings(
-        min_replica=1, overrides={"Generator": ReplicaLimits(max_replica=16)}
+    assert bounds.settings == ReplicaBoundsSettings.from_config(
+        {"minReplica": 1, "overrides": {"Generator": {"maxReplica": 16}}}
     )
     assert config.for_rule(NO_SCALE_TO_ZERO).settings.environments == ("production",)
 
@@ -439,6 +541,114 @@ def test_flags_merge_on_top_of_a_file() -> None:
     assert merge_documents({}, flags) == flags
 
 
+# -- the config file ------------------------------------------------------------------------------
+
+
+def config_error(path: Path | str, **kwargs: Any) -> str:
+    with pytest.raises(InvalidInputError) as caught:
+        load_config_file(path, **kwargs)
+    assert caught.value.field == "config"
+    return caught.value.reason
+
+
+def test_a_config_file_is_read_as_a_json_object(tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text('{"replica-bounds": {"overrides": {"Generator": {"maxReplica": 16}}}}')
+    assert load_config_file(path) == {
+        "replica-bounds": {"overrides": {"Generator": {"maxReplica": 16}}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"all": "advisory", "all": "disabled"}', "has the key 'all' twice in one object"),
+        (
+            '{"replica-bounds": {"overrides": {"G": {"maxReplica": 2}, "G": {}}}}',
+            "has the key 'G' twice",
+        ),
+        ('{"replica-bounds": {"maxReplica": NaN}}', "contains NaN, which is not JSON"),
+        ('{"replica-bounds": {"maxReplica": -Infinity}}', "contains -Infinity"),
+        ('{"a": ' + "1" * 5000 + "}", "is not valid JSON"),
+        ("[" * 17 + "]" * 17, "nested deeper than 16 levels"),
+        ("[" * 100_000, "nested deeper than 16 levels"),
+        ('{"a": ' * 100_000, "nested deeper than 16 levels"),
+        (" " * (1 << 20) + "{}", "larger than 1048576 bytes"),
+        (b'{"\xff": 1}', "is not UTF-8 text"),
+    ],
+    ids=[
+        "duplicate-rule",
+        "duplicate-override",
+        "nan",
+        "infinity",
+        "huge-integer",
+        "too-deep",
+        "100k-deep-list",
+        "100k-deep-object",
+        "too-large",
+        "not-utf8",
+    ],
+)
+def test_an_odd_config_file_is_refused_in_one_line(
+    tmp_path: Path, content: str | bytes, reason: str
+) -> None:
+    path = tmp_path / "policy.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    got = config_error(path)
+    assert reason in got and "\n" not in got
+
+
+def test_sixteen_levels_of_nesting_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text('{"x": ' + "[" * 15 + "]" * 15 + "}")
+    assert load_config_file(path) == {"x": [[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}
+
+
+def test_an_endless_device_is_refused_without_reading_it_all() -> None:
+    assert config_error("/dev/zero") == "'/dev/zero' is larger than 1048576 bytes"
+
+
+def test_a_directory_or_a_missing_file_cannot_be_read(tmp_path: Path) -> None:
+    assert config_error(tmp_path).startswith(f"cannot read '{tmp_path}'")
+    assert config_error(tmp_path / "nope.json").startswith("cannot read")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_without_a_writer_times_out_instead_of_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    assert "was not read to its end within 0.2s" in config_error(fifo, timeout=0.2)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_with_a_writer_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("w") as writer:
+            writer.write('{"all": "advisory"}')
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert load_config_file(fifo, timeout=10) == {"all": "advisory"}
+    writer.join(timeout=10)
+
+
+def test_the_read_timeout_defaults_to_the_module_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(config_module, "CONFIG_READ_SECONDS", 0.1)
+    assert "within 0.1s" in config_error(fifo)
+
+
 # -- the report ------------------------------------------------------------------------------------
 
 
@@ -477,6 +687,38 @@ def test_report_json() -> None:
     last = body["rules"][-1]
     assert last["enforcementLevel"] == "advisory" and last["outcome"] == "warn"
     assert last["violations"][0]["chainlet"] == "Retriever"
+
+
+def test_an_override_naming_no_chainlet_is_reported_never_silent() -> None:
+    config = parse_config(
+        {
+            "replica-bounds": {
+                "overrides": {"Genrator": {"maxReplica": 2}, "Generator": {"maxReplica": 16}}
+            }
+        }
+    )
+    report = config.check(deployment())
+    bounds = report.results[2]
+    assert (bounds.rule, bounds.unmatched_overrides) == (REPLICA_BOUNDS, ("Genrator",))
+    assert report.warnings == (
+        "replica-bounds: the override for chainlet 'Genrator' matches no chainlet of deployment "
+        "dp3m8x1v (its chainlets: Entrypoint, Retriever, Generator); did you mean 'Generator'?",
+    )
+    assert report.passed  # a warning, not a violation
+    body = report.to_json()
+    assert body["warnings"] == list(report.warnings)
+    assert [r["unmatchedOverrides"] for r in body["rules"]] == [[], [], ["Genrator"], [], []]
+
+
+def test_overrides_of_a_disabled_rule_are_not_reported() -> None:
+    document = {"replica-bounds": {"enforcementLevel": "disabled", "overrides": {"X": {}}}}
+    assert parse_config(document).check(deployment()).warnings == ()
+
+
+def test_matching_overrides_and_no_overrides_give_no_warnings() -> None:
+    document = {"replica-bounds": {"overrides": {"Retriever": {"minReplica": 0}}}}
+    assert parse_config(document).check(deployment()).warnings == ()
+    assert parse_config({}).check(deployment()).to_json()["warnings"] == []
 
 
 def test_importing_the_rules_does_not_load_the_policy_sdk() -> None:

@@ -40,7 +40,7 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from provider import ChainDeployment, connection
 from provider.emulator import Emulator
-from provider.models import ChainDeployment as DeploymentModel
+from provider.outputs import deployment_from_outputs as model_from_outputs
 from provider.policy import (
     CHAIN_DEPLOYMENT_TYPE,
     PACK_NAME,
@@ -231,7 +231,7 @@ def test_the_engine_reads_the_policies_and_their_config_schema(pack: Any) -> Non
     assert schemas["deployment-active"]["statuses"]["default"] == ["ACTIVE"]
     assert schemas["allowed-instance-types"]["instanceTypes"]["default"] == []
     assert schemas["replica-bounds"]["minReplica"]["default"] == 0
-    assert "default" not in schemas["replica-bounds"]["maxReplica"]
+    assert schemas["replica-bounds"]["maxReplica"]["default"] is None  # no ceiling
     assert schemas["no-scale-to-zero"]["environments"]["default"] == []
     assert all(spec["description"] for props in schemas.values() for spec in props.values())
 
@@ -328,8 +328,8 @@ def test_the_pack_and_the_pipeline_check_report_the_same_violations(
         (d.policyName, d.message.splitlines()[-1])
         for d in analyze(pack, analyzer_resource("prod", outputs))
     ]
-    model = DeploymentModel.from_wire({**outputs, "id": outputs["chain_deployment_id"]})
-    report = parse_config(document).check(model)
+    # The pipeline check's model, rebuilt from the same outputs the pack received.
+    report = parse_config(document).check(model_from_outputs(outputs))
     where = "ChainDeployment 'prod' (chain ch7k2p9q, deployment dp3m8x1v)"
     from_check = [(r.rule, f"{where}: {v.message}") for r in report.results for v in r.violations]
     assert from_pack == from_check
@@ -340,14 +340,14 @@ def test_the_pack_and_the_pipeline_check_report_the_same_violations(
     }
 
 
-def test_an_unknown_value_is_an_advisory_note_not_a_failure(
+def test_an_unknown_deployment_is_an_advisory_note_not_a_failure(
     pack: Any, stack: dict[str, RegisteredResource]
 ) -> None:
     configure(pack)
-    unknown_status = {**stack["prod"].outputs, "status": rpc.UNKNOWN}
+    unknown = {**stack["prod"].outputs, "raw_json": rpc.UNKNOWN}
     diagnostics = analyze(
         pack,
-        analyzer_resource("prod", unknown_status),
+        analyzer_resource("prod", unknown),
         analyzer_resource("building", stack["building"].outputs),
     )
     advisory = [d for d in diagnostics if d.enforcementLevel == LEVEL.Value("ADVISORY")]
@@ -358,20 +358,29 @@ def test_an_unknown_value_is_an_advisory_note_not_a_failure(
     for note in advisory:
         assert note.message == (
             f"can't run policy '{note.policyName}' from policy pack '{PACK_NAME}@v0.0.1' during "
-            "preview: ChainDeployment 'prod': string value at .status can't be known during "
+            "preview: ChainDeployment 'prod': string value at .raw_json can't be known during "
             "preview"
         )
 
 
-def test_an_unknown_value_deep_in_the_chainlets_is_an_advisory_note(
+def test_the_pack_reads_the_deployment_from_raw_json_alone(
     pack: Any, stack: dict[str, RegisteredResource]
 ) -> None:
-    configure(pack)
+    # An unknown value deep in the typed outputs is not read: raw_json describes the whole
+    # deployment, so the rules run on it (and find the instance type the typed output hides).
+    configure(pack, {"allowed-instance-types": {"instanceTypes": ["1x4", "L4:4x16"]}})
     outputs = json.loads(json.dumps(stack["prod"].outputs))
     outputs["chainlets"][2]["instance_type_name"] = rpc.UNKNOWN
-    diagnostics = analyze(pack, analyzer_resource("prod", outputs))
-    assert {LEVEL.Name(d.enforcementLevel) for d in diagnostics} == {"ADVISORY"}
-    assert all(".chainlets.2.instance_type_name" in d.message for d in diagnostics)
+    outputs["status"] = rpc.UNKNOWN
+    assert summary(analyze(pack, analyzer_resource("prod", outputs))) == [
+        (
+            "allowed-instance-types",
+            "MANDATORY",
+            "ChainDeployment 'prod' (chain ch7k2p9q, deployment dp3m8x1v): chainlet Generator: "
+            "instance_type_name is H100:1x20x80, expected one of 1x4, L4:4x16",
+        )
+    ]
+    configure(pack)
 
 
 def test_a_resource_being_created_in_preview_is_an_advisory_note(
@@ -379,15 +388,42 @@ def test_a_resource_being_created_in_preview_is_an_advisory_note(
 ) -> None:
     configure(pack)
     new = stack["new"].outputs
-    assert "status" not in new and new["chain_id"] == CHAIN  # inputs only, as in a preview
+    assert "raw_json" not in new and new["chain_id"] == CHAIN  # inputs only, as in a preview
     diagnostics = analyze(pack, analyzer_resource("prod", {**new, "__provider": "<pickle>"}))
     assert [(d.policyName, LEVEL.Name(d.enforcementLevel)) for d in diagnostics] == [
         (name, "ADVISORY") for name in ENABLED_BY_DEFAULT
     ]
-    assert (
-        "ChainDeployment 'prod': chain_deployment_id, status, created_at, chainlets not "
-        "known yet" in diagnostics[0].message
+    assert diagnostics[0].message.endswith(
+        "ChainDeployment 'prod': raw_json not known yet (read when the resource is created or "
+        "updated)"
     )
+
+
+def test_an_override_naming_no_chainlet_is_an_advisory_note(
+    pack: Any, stack: dict[str, RegisteredResource]
+) -> None:
+    configure(
+        pack, {"replica-bounds": {"maxReplica": 3, "overrides": {"Genrator": {"maxReplica": 8}}}}
+    )
+    diagnostics = analyze(pack, analyzer_resource("prod", stack["prod"].outputs))
+    where = "ChainDeployment 'prod' (chain ch7k2p9q, deployment dp3m8x1v)"
+    # The violation stays at the rule's level; the unmatched override never blocks.
+    assert summary(diagnostics) == [
+        (
+            "replica-bounds",
+            "MANDATORY",
+            f"{where}: chainlet Generator: max_replica is 4, expected at most 3",
+        ),
+        (
+            "replica-bounds",
+            "ADVISORY",
+            f"can't run policy 'replica-bounds' from policy pack '{PACK_NAME}@v0.0.1' during "
+            f"preview: {where}: policy config note, not a violation: the override for chainlet "
+            "'Genrator' matches no chainlet of deployment dp3m8x1v (its chainlets: Entrypoint, "
+            "Retriever, Generator); did you mean 'Generator'?",
+        ),
+    ]
+    configure(pack)
 
 
 def test_a_config_the_rules_refuse_is_reported_not_a_crash(
@@ -431,8 +467,10 @@ def test_the_pack_directory_is_a_python_policy_pack() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python" and project["version"]
     requirements = (PACK_DIR / "requirements.txt").read_text().splitlines()
-    assert "-e ../.." in requirements  # the rules come from this repository's package
-    assert any(line.startswith("pulumi-policy") for line in requirements)
+    # The rules come from this repository's package (with its policy extra), found beside
+    # the file whatever the working directory (tests/install runs the install itself).
+    assert "--find-links ../../dist" in requirements
+    assert any(line.startswith("pulumi-baseten-chains[policy]") for line in requirements)
     # The example config is valid for the pipeline check as well (test_cli_check runs it).
     parse_config(json.loads(EXAMPLE_CONFIG.read_text()))
 
@@ -474,7 +512,7 @@ def test_validate_called_directly(stack: dict[str, RegisteredResource]) -> None:
 def test_validate_reports_known_resources_before_the_unknown_note(
     stack: dict[str, RegisteredResource],
 ) -> None:
-    unknown = policy_resource("prod", {**stack["prod"].outputs, "chainlets": rpc.UNKNOWN})
+    unknown = policy_resource("prod", {**stack["prod"].outputs, "raw_json": rpc.UNKNOWN})
     building = policy_resource("building", stack["building"].outputs)
     reported: list[str] = []
     policy = stack_policies()[0]
@@ -484,19 +522,31 @@ def test_validate_reports_known_resources_before_the_unknown_note(
         )
     assert len(reported) == 4
     assert caught.value.message == (
-        "ChainDeployment 'prod': string value at .chainlets can't be known during preview"
+        "ChainDeployment 'prod': string value at .raw_json can't be known during preview"
     )
 
 
-def test_outputs_that_are_not_a_deployment_are_a_violation(
-    stack: dict[str, RegisteredResource],
+@pytest.mark.parametrize(
+    ("raw_json", "error"),
+    [
+        ({"chainlets": "none"}, "chainlets: Input should be a valid array"),
+        ("not json", "(Invalid JSON"),
+        (7, "JSON input should be string"),
+    ],
+    ids=["not-a-deployment", "not-json", "not-a-string"],
+)
+def test_a_raw_json_that_is_not_a_deployment_is_a_violation(
+    stack: dict[str, RegisteredResource], raw_json: Any, error: str
 ) -> None:
-    broken = policy_resource("prod", {**stack["prod"].outputs, "chainlets": "none"})
+    outputs = stack["prod"].outputs
+    if isinstance(raw_json, dict):  # the real deployment with these fields replaced
+        raw_json = json.dumps({**json.loads(outputs["raw_json"]), **raw_json})
+    broken = policy_resource("prod", {**outputs, "raw_json": raw_json})
     reported = validate("deployment-active", [broken])
-    assert reported == [
-        (
-            "ChainDeployment 'prod': outputs do not describe a chain deployment "
-            "(chainlets: Input should be a valid list)",
-            urn("prod"),
-        )
-    ]
+    assert len(reported) == 1
+    message, where = reported[0]
+    assert where == urn("prod")
+    assert message.startswith(
+        "ChainDeployment 'prod': outputs do not describe a chain deployment ("
+    )
+    assert error in message

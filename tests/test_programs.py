@@ -1,7 +1,9 @@
-"""The root program and every example, run by provider.testing in preview and update mode."""
+"""The root program and every example, run by provider.testing in preview and update mode;
+the demo; and what the offline kit itself promises (Pulumi.yaml defaults, public API only)."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 from pathlib import Path
@@ -10,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from provider import demo
 from provider.emulator import Emulator, Step, deployment_path
-from provider.testing import UNKNOWN, ProgramError, run_program
+from provider.testing import UNKNOWN, ProgramError, project_config_defaults, run_program
 from tests.conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,3 +142,94 @@ def test_lookup_by_environment_example_preview_also_reads(emulator: Emulator) ->
     assert result.outputs["production_status"] == "ACTIVE"
     assert {r.method for r in emulator.requests} == {"GET"}
     assert deployment_path(CHAIN, "dp3m8x1v") not in {r.path for r in emulator.requests}
+
+
+def test_lookup_by_environment_looks_up_the_default_environments_of_its_pulumi_yaml(
+    emulator: Emulator,
+) -> None:
+    # No `environments` given: Pulumi.yaml's default (production,staging) applies, under the
+    # project name Pulumi.yaml declares, as `pulumi up` in that folder would do.
+    path = EXAMPLES / "lookup-by-environment"
+    result = run_program(
+        path,
+        config={
+            "baseten:apiKey": TEST_KEY,
+            "baseten:apiUrl": emulator.url,
+            "chain-lookup-by-environment:chainId": CHAIN,
+        },
+    )
+    assert result.outputs["production_deployment"] == "dp3m8x1v"
+    assert result.outputs["staging_deployment"] == "dp9w4n2r"
+
+
+def test_pulumi_yaml_config_defaults_become_full_keys_and_strings() -> None:
+    declared = {
+        "config": {
+            "chainId": {"type": "string"},  # no default: left to the caller
+            "timeoutSeconds": {"type": "integer", "default": 900},
+            "waitForStatuses": {"default": "ACTIVE"},
+            "legacy": {"value": True},
+            "shorthand": "x",
+            "baseten:apiUrl": {"default": "https://api.baseten.co"},
+            "tags": {"default": ["a", "b"]},
+        }
+    }
+    assert project_config_defaults(declared, "proj") == {
+        "proj:timeoutSeconds": "900",
+        "proj:waitForStatuses": "ACTIVE",
+        "proj:legacy": "true",
+        "proj:shorthand": "x",
+        "baseten:apiUrl": "https://api.baseten.co",
+        "proj:tags": '["a", "b"]',
+    }
+
+
+def test_given_config_wins_over_the_pulumi_yaml_default(emulator: Emulator) -> None:
+    result = _run(
+        EXAMPLES / "lookup-by-environment", emulator, False, chainId=CHAIN, environments="staging"
+    )
+    assert "production_status" not in result.outputs
+    assert result.outputs["staging_status"] == "ACTIVE"
+
+
+def test_preview_keeps_inputs_from_unknown_outputs_unknown(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    result = _run(ROOT, emulator, True, chainId=CHAIN, endpointFile=str(tmp_path / "ep.json"))
+    endpoint = result.resource("endpoint-config")
+    assert endpoint.inputs["chain_id"] == CHAIN
+    assert repr(endpoint.inputs["chain_deployment_id"]).startswith("<pulumi.output.Unknown")
+
+
+def test_the_demo_runs_the_root_program_and_prints_integers_as_integers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert demo.main() == 0
+    out = capsys.readouterr().out
+    assert "gate opened after" in out
+    assert '"active_replica_count": 1,' in out
+    assert not any(
+        token.endswith(".0") for token in out.replace(",", " ").replace("}", " ").split()
+    )
+
+
+def _pulumi_imports(tree: ast.AST) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pulumi":
+            found += [(node.module or "", alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(a.name, "") for a in node.names if a.name.split(".")[0] == "pulumi"]
+    return found
+
+
+def test_no_module_imports_a_private_pulumi_name() -> None:
+    private = []
+    for module in sorted((ROOT / "provider").rglob("*.py")):
+        for path, name in _pulumi_imports(ast.parse(module.read_text())):
+            if any(part.startswith("_") for part in [*path.split("."), name] if part):
+                private.append(f"{module.relative_to(ROOT)}: {path} {name}".strip())
+    assert private == []
+    assert _pulumi_imports(ast.parse("from pulumi.runtime.sync_await import _sync_await")) == [
+        ("pulumi.runtime.sync_await", "_sync_await")
+    ]

@@ -6,9 +6,14 @@ CLI config with ``dev_overrides`` (no ``terraform init``, no registry, ``CHECKPO
 and every run has a timeout. After each test, the key is searched for in everything terraform
 printed and in every file it left behind.
 
+The ``terraform init`` tests install the provider the other way, from a filesystem mirror in
+the configuration folder (``python -m provider.terraform.mirror terraform.d/plugins``), with a
+CLI config that has no ``provider_installation`` block and proxies that lead nowhere, so any
+attempt to reach a registry fails the test instead of passing quietly.
+
 Without ``terraform`` on PATH these tests fail, saying how to install it, unless
 ``BASETEN_SKIP_TERRAFORM=1`` is set (then they are skipped). The in-process tests at the end
-(schema, validation with unknown values, CLI config) need no terraform.
+(schema, validation with unknown values, CLI config, mirror layout) need no terraform.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,11 +33,12 @@ from tf.checker import check_attributes
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
-from provider.emulator import Emulator, chain_path, deployment_path
+import provider.terraform
+from provider.emulator import Emulator, Step, chain_path, deployment_path
 from provider.fields import type_of
 from provider.models import AutoscalingSettings, Chain, Chainlet
 from provider.outputs import CHAINLET as CHAINLET_FIELD
-from provider.terraform import cliconfig, example_plan, plugin
+from provider.terraform import cliconfig, example_plan, mirror, plugin
 from provider.terraform.data_sources import (
     ChainDataSource,
     ChainDeploymentDataSource,
@@ -44,7 +51,10 @@ from tests.conftest import TEST_KEY
 CHAIN = "ch7k2p9q"
 TF_TIMEOUT = 60.0  # per terraform command; each takes about a second here
 SKIP_VARIABLE = "BASETEN_SKIP_TERRAFORM"
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "terraform"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "terraform"
+INIT_EXAMPLE = EXAMPLE / "init"
+STANDIN = Path(__file__).resolve().parent / "terraform" / "standin_provider.py"
 
 
 def require_terraform(env: Mapping[str, str]) -> str:
@@ -441,3 +451,191 @@ def test_cli_config_points_dev_overrides_at_the_executable(tmp_path: Path) -> No
     text = target.read_text()
     assert f'"{cliconfig.PROVIDER_ADDRESS}" = "{tmp_path}"' in text
     assert "dev_overrides" in text and "disable_checkpoint = true" in text
+
+
+def test_terraform_logs_each_status_change_while_the_read_waits(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    # The gate's progress goes to the provider's stderr, which terraform shows with TF_LOG.
+    emulator.set_timeline(CHAIN, "dp3m8x1v", [Step("DEPLOYING"), Step("ACTIVE", after_requests=1)])
+    ws.vars.update(wait_for='["ACTIVE"]')
+    ws.env["TF_LOG"] = "DEBUG"
+    result = ws.plan()
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = result.stderr
+    assert "deployment dp3m8x1v is DEPLOYING" in log
+    assert "deployment dp3m8x1v is ACTIVE" in log
+
+
+# -- terraform init: the filesystem mirror ---------------------------------------------------
+
+
+def init_env(home: Path, emulator: Emulator, **extra: str) -> dict[str, str]:
+    """Offline terraform for init: implied mirrors only, and no way out to a registry."""
+    cli_config = home / "no-installation.tfrc"
+    # No provider_installation block: terraform.d/plugins is searched, then the registry.
+    cli_config.write_text("disable_checkpoint = true\n")
+    closed = "http://127.0.0.1:9"  # nothing listens: a registry request fails at once
+    env = example_plan.offline_env(
+        cli_config,
+        {
+            "HOME": str(home),
+            "HTTPS_PROXY": closed,
+            "HTTP_PROXY": closed,
+            "NO_PROXY": "127.0.0.1",
+            "BASETEN_API_URL": emulator.url,
+            "BASETEN_API_KEY": TEST_KEY,
+            **extra,
+        },
+    )
+    env.pop("https_proxy", None)
+    env.pop("http_proxy", None)
+    return env
+
+
+def write_standin(plugins: Path) -> None:
+    """basetenlabs/baseten in the same mirror: a different provider with our type name."""
+    mirror.write_entry(
+        plugins,
+        address="registry.terraform.io/basetenlabs/baseten",
+        version="0.1.0",
+        command=[sys.executable, "-P", str(STANDIN)],
+    )
+
+
+@pytest.fixture
+def init_ws(tf_home: Path, tmp_path: Path) -> Path:
+    """A copy of examples/terraform/init with this provider in terraform.d/plugins."""
+    work = tmp_path / "config"
+    shutil.copytree(INIT_EXAMPLE, work)
+    # The README's command, run in the configuration folder.
+    made = subprocess.run(
+        [sys.executable, "-m", "provider.terraform.mirror", "terraform.d/plugins"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=TF_TIMEOUT,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines()[-1] == cliconfig.PROVIDER_ADDRESS
+    write_standin(work / "terraform.d" / "plugins")
+    return work
+
+
+def test_a_plain_init_installs_it_from_the_mirror_beside_a_backend_a_module_and_basetenlabs(
+    init_ws: Path, tf_home: Path, emulator: Emulator
+) -> None:
+    (init_ws / "standin.tf").write_text(
+        'data "baseten_standin" "models" {}\n'
+        'output "models_provider" { value = data.baseten_standin.models.served_by }\n'
+    )
+    env = init_env(tf_home, emulator)
+    init = example_plan.run_terraform(
+        ["init", "-input=false", "-no-color"], cwd=init_ws, env=env, timeout=TF_TIMEOUT
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "Terraform has been successfully initialized!" in init.stdout
+    lock = (init_ws / ".terraform.lock.hcl").read_text()
+    assert f'provider "{cliconfig.PROVIDER_ADDRESS}"' in lock
+    assert 'provider "registry.terraform.io/basetenlabs/baseten"' in lock
+
+    applied = example_plan.run_terraform(
+        ["apply", "-auto-approve", "-input=false", "-no-color"],
+        cwd=init_ws,
+        env=env,
+        timeout=TF_TIMEOUT,
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    state = json.loads((init_ws / "state" / "terraform.tfstate").read_text())  # the backend's
+    outputs = {k: v["value"] for k, v in state["outputs"].items()}
+    assert outputs["chain_deployment_id"] == "dp3m8x1v"
+    assert outputs["instance_types"]["Generator"] == "H100:1x20x80"
+    assert outputs["models_provider"] == "registry.terraform.io/basetenlabs/baseten"
+    assert emulator.methods() == {"GET"}
+    for path in init_ws.rglob("*"):
+        if path.is_file():
+            assert TEST_KEY.encode() not in path.read_bytes(), f"the API key is in {path.name}"
+
+
+def test_without_the_provider_argument_our_data_source_goes_to_basetenlabs_and_fails(
+    init_ws: Path, tf_home: Path, emulator: Emulator
+) -> None:
+    # Why the example says `provider = baseten-chains`: the type name picks `baseten`.
+    (init_ws / "unrouted.tf").write_text(
+        'data "baseten_chain_deployment" "unrouted" {\n'
+        '  chain_id    = "ch7k2p9q"\n'
+        '  environment = "production"\n'
+        "}\n"
+    )
+    env = init_env(tf_home, emulator)
+    init = example_plan.run_terraform(
+        ["init", "-input=false", "-no-color"], cwd=init_ws, env=env, timeout=TF_TIMEOUT
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    plan = example_plan.run_terraform(
+        ["plan", "-input=false", "-no-color"], cwd=init_ws, env=env, timeout=TF_TIMEOUT
+    )
+    assert plan.returncode == 1
+    text = flat(plan)
+    unsupported = 'basetenlabs/baseten does not support data source "baseten_chain_deployment"'
+    assert unsupported in text
+    assert emulator.requests == []
+
+
+# -- without terraform: the mirror entry, the missing extra ---------------------------------
+
+
+def test_the_mirror_entry_has_terraforms_unpacked_layout_and_starts_this_python(
+    tmp_path: Path,
+) -> None:
+    executable = mirror.write_entry(tmp_path, os_arch="linux_amd64")
+    host, namespace, type_ = cliconfig.PROVIDER_ADDRESS.split("/")
+    assert executable == (
+        tmp_path / host / namespace / type_ / "0.1.0" / "linux_amd64"
+        / "terraform-provider-baseten_v0.1.0"
+    )
+    assert os.access(executable, os.X_OK)
+    text = executable.read_text()
+    assert text.startswith("#!/bin/sh\n")
+    assert f'exec {sys.executable} -P -m provider.terraform "$@"' in text
+
+
+def test_the_on_path_mirror_entry_is_the_same_bytes_whichever_python_wrote_it(
+    tmp_path: Path,
+) -> None:
+    # A committed .terraform.lock.hcl holds the entry's checksum: it must not vary by machine.
+    entry = mirror.write_entry(tmp_path, command=mirror.provider_command(on_path=True))
+    assert sys.executable not in entry.read_text()
+    assert 'exec terraform-provider-baseten "$@"' in entry.read_text()
+
+
+def test_the_mirror_refuses_what_terraform_could_not_install() -> None:
+    assert mirror.platform_name("Darwin", "arm64") == "darwin_arm64"
+    assert mirror.platform_name("Linux", "x86_64") == "linux_amd64"
+    with pytest.raises(ValueError, match=r"MAJOR\.MINOR\.PATCH"):
+        mirror.write_entry(Path("unused"), version="0.1.0.dev1", os_arch="linux_amd64")
+    with pytest.raises(ValueError, match="HOST/NAMESPACE/TYPE"):
+        mirror.split_address("baseten/baseten")
+    with pytest.raises(ValueError, match="machine type"):
+        mirror.platform_name("Linux", "sparc64")
+
+
+def test_the_source_address_claims_no_registry_namespace() -> None:
+    host, namespace, type_ = mirror.split_address(cliconfig.PROVIDER_ADDRESS)
+    assert host.endswith(".invalid")  # RFC 6761: never resolves, so no registry serves it
+    assert (namespace, type_) != ("baseten", "baseten") and namespace != "basetenlabs"
+    assert type_ == "baseten"  # so the data sources keep their names
+
+
+def test_without_tf_the_provider_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(sys.modules):
+        if name == "tf" or name.startswith("tf.") or name.startswith("provider.terraform."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "tf", None)  # as if not installed
+    assert provider.terraform.main(["terraform-provider-baseten"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "pip install 'pulumi-baseten-chains[terraform]'" in err

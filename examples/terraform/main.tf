@@ -12,7 +12,9 @@ terraform {
   required_version = ">= 1.4" # terraform_data; tested with 1.11
   required_providers {
     baseten = {
-      source = "baseten/baseten"
+      # This project's provider (chains). Not in a registry: `make tf-plan` serves it through
+      # dev_overrides; for `terraform init`, see examples/terraform/init.
+      source = "local.invalid/pulumi-baseten-chains/baseten"
     }
   }
 }

@@ -2,6 +2,8 @@
 
 * :mod:`provider.policy.rules` - the rules. Each takes a :class:`~provider.models.ChainDeployment`
   and its settings and returns :class:`Violation` s (chainlet, field, value found, limit).
+* :mod:`provider.policy.settings` - :class:`RuleSettings`, the pydantic base of each rule's
+  settings: one declaration gives the config parser and the pack's config schema.
 * :mod:`provider.policy.config` - the config document (the shape of a Pulumi policy pack config
   file), parsed once for both uses, and :meth:`PolicyConfig.check`, which runs the rules.
 * :mod:`provider.policy.pack` - the CrossGuard policies (``pulumi_policy``), one stack validation
@@ -61,6 +63,7 @@ from .rules import (
     replica_bounds,
     rule,
 )
+from .settings import RuleSettings
 
 if TYPE_CHECKING:
     from .pack import (
@@ -108,6 +111,7 @@ __all__ = [
     "Rule",
     "RuleConfig",
     "RuleResult",
+    "RuleSettings",
     "Violation",
     "allowed_instance_types",
     "autoscaling_configured",

@@ -27,12 +27,17 @@ applies, as in the engine. What a caller may rely on:
   the same call the policy pack makes on the config the engine hands it.
 * :meth:`PolicyConfig.check` runs every enabled rule on a deployment; the report fails when a
   rule at ``mandatory`` (or ``remediate``) level has a violation. Advisory violations are
-  reported and do not fail it.
+  reported and do not fail it. An override naming a chainlet the deployment does not have is
+  never silent: it is listed (``RuleResult.unmatched_overrides``, ``CheckReport.warnings``)
+  and never fails the report.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +45,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from ..models import ChainDeployment
-from .rules import RULES, Level, Rule, Violation, rule
+from .rules import RULES, Level, Rule, Violation, rule, unmatched_override_note
 
 ALL = "all"
 LEVEL_KEY = "enforcementLevel"
@@ -69,11 +74,13 @@ def _entry(name: str, value: object) -> tuple[Level | None, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RuleResult:
-    """One rule's verdict on one deployment."""
+    """One rule's verdict on one deployment. ``unmatched_overrides``: the chainlet names its
+    settings override that the deployment has no chainlet of (they did nothing; a typo?)."""
 
     rule: str
     level: Level
     violations: tuple[Violation, ...]
+    unmatched_overrides: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -90,12 +97,14 @@ class RuleResult:
             "enforcementLevel": self.level.value,
             "outcome": self.outcome,
             "violations": [v.to_json() for v in self.violations],
+            "unmatchedOverrides": list(self.unmatched_overrides),
         }
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Every rule's result for one deployment. ``passed``: no blocking violation."""
+    """Every rule's result for one deployment. ``passed``: no blocking violation.
+    ``warnings``: one line per override that matched no chainlet (they never fail it)."""
 
     deployment: ChainDeployment
     results: tuple[RuleResult, ...]
@@ -104,6 +113,14 @@ class CheckReport:
     def passed(self) -> bool:
         return not any(r.outcome == "fail" for r in self.results)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(
+            f"{r.rule}: {unmatched_override_note(name, self.deployment)}"
+            for r in self.results
+            for name in r.unmatched_overrides
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "chain_id": self.deployment.chain_id,
@@ -111,6 +128,7 @@ class CheckReport:
             "environment": self.deployment.environment,
             "status": str(self.deployment.status),
             "passed": self.passed,
+            "warnings": list(self.warnings),
             "rules": [r.to_json() for r in self.results],
         }
 
@@ -127,7 +145,8 @@ class RuleConfig:
         if self.level is Level.DISABLED:
             return RuleResult(self.rule.name, self.level, ())
         found = self.rule.check(deployment, self.settings)
-        return RuleResult(self.rule.name, self.level, tuple(found))
+        unmatched = self.settings.unmatched_overrides(deployment)
+        return RuleResult(self.rule.name, self.level, tuple(found), unmatched)
 
 
 @dataclass(frozen=True)
@@ -194,16 +213,105 @@ def _deep_merge(old: Any, new: Any) -> Any:
     return new
 
 
-def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a JSON config document; :class:`InvalidInputError` on any problem with it."""
+MAX_CONFIG_BYTES = 1 << 20
+"""The largest config file read (1 MiB); real ones are well under 10 KiB."""
+MAX_CONFIG_DEPTH = 16
+"""The deepest nesting of objects and lists a config may have (a real one has 4)."""
+CONFIG_READ_SECONDS = 10.0
+"""The longest :func:`load_config_file` waits for data (a FIFO whose writer is silent)."""
+
+
+def load_config_file(path: str | Path, *, timeout: float | None = None) -> dict[str, Any]:
+    """Read a JSON config document: a UTF-8 JSON object of at most :data:`MAX_CONFIG_BYTES`,
+    nested at most :data:`MAX_CONFIG_DEPTH` deep, with no key twice in one object and no
+    ``NaN`` or ``Infinity``. Anything else, or a file that cannot be read to its end within
+    ``timeout`` seconds (default :data:`CONFIG_READ_SECONDS`), raises
+    :class:`InvalidInputError` on ``config``. The read is bounded in size and time, so
+    ``/dev/zero`` or a FIFO neither fills memory nor hangs."""
+    name = repr(str(path))
+    timeout = CONFIG_READ_SECONDS if timeout is None else timeout
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError("config", f"cannot read {str(path)!r}: {exc}") from None
+        data = _read_bounded(Path(path), timeout)
+    except OSError as exc:
+        raise InvalidInputError("config", f"cannot read {name}: {exc}") from None
+    if data is None:
+        raise InvalidInputError(
+            "config", f"{name} was not read to its end within {timeout:g}s (a silent FIFO?)"
+        )
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InvalidInputError("config", f"{name} is larger than {MAX_CONFIG_BYTES} bytes")
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError("config", f"{str(path)!r} is not valid JSON: {exc}") from None
+        document = json.loads(
+            data.decode("utf-8"), object_pairs_hook=_object, parse_constant=_refuse_constant
+        )
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("config", f"{name} is not UTF-8 text: {exc}") from None
+    except _Refused as exc:
+        raise InvalidInputError("config", f"{name} {exc}") from None
+    except RecursionError:  # nested beyond the interpreter's limit, far beyond ours
+        raise _too_deep(name) from None
+    except ValueError as exc:  # JSONDecodeError, and integers beyond Python's digit limit
+        raise InvalidInputError("config", f"{name} is not valid JSON: {exc}") from None
+    if _deeper_than(document, MAX_CONFIG_DEPTH):
+        raise _too_deep(name)
     if not isinstance(document, dict):
-        raise InvalidInputError("config", f"{str(path)!r} must hold a JSON object")
+        raise InvalidInputError("config", f"{name} must hold a JSON object")
     return document
+
+
+def _too_deep(name: str) -> InvalidInputError:
+    return InvalidInputError("config", f"{name} is nested deeper than {MAX_CONFIG_DEPTH} levels")
+
+
+class _Refused(ValueError):
+    """Valid JSON that a config must not contain; the message completes "<file> ..."."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys; in a config that silently drops the first
+    # entry (a rule's level or limit), so it is an error.
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Refused(f"has the key {key!r} twice in one object (the last would win)")
+        found[key] = value
+    return found
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise _Refused(f"contains {constant}, which is not JSON")
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    return levels == 0 or any(_deeper_than(child, levels - 1) for child in children)
+
+
+def _read_bounded(path: Path, timeout: float) -> bytes | None:
+    """At most ``MAX_CONFIG_BYTES + 1`` bytes of ``path`` (so "too large" is decidable without
+    reading the rest); ``None`` when no data came within ``timeout`` seconds. Opened without
+    blocking: opening a FIFO would otherwise wait for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        chunks: list[bytes] = []
+        size, deadline = 0, time.monotonic() + timeout
+        while size <= MAX_CONFIG_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            try:
+                chunk = os.read(fd, min(1 << 16, MAX_CONFIG_BYTES + 1 - size))
+            except BlockingIOError:  # a FIFO: readable was a false alarm
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

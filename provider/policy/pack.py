@@ -17,6 +17,10 @@ What a caller may rely on:
   resources are still checked, and the rest becomes one *advisory* note, through the
   ``UnknownValueError`` that ``pulumi_policy`` turns into a "can't run policy ... during
   preview" diagnostic.
+* An override naming a chainlet a known deployment does not have is an advisory note too
+  (through the same ``UnknownValueError``, so ``pulumi_policy`` words it "can't run policy
+  ... during preview: ... policy config note, not a violation: the override for chainlet
+  ..."): it never blocks, as ``check`` only warns about it.
 * A config the rule refuses is reported as a violation of the policy (no URN) instead of
   crashing the analyzer.
 """
@@ -41,7 +45,7 @@ from ..errors import InvalidInputError
 from ..models import ChainDeployment
 from ..outputs import OUTPUTS_BY_NAME
 from ..outputs import deployment_from_outputs as from_outputs
-from .rules import RULES, Rule
+from .rules import RULES, Rule, unmatched_override_note
 
 PACK_NAME = "baseten-chains"
 PACK_DESCRIPTION = (
@@ -54,9 +58,12 @@ CHAIN_DEPLOYMENT_TYPE = "pulumi-python:dynamic/baseten:ChainDeployment"
 RAW_JSON = OUTPUTS_BY_NAME["raw_json"].name
 
 
-class NotKnownDuringPreview(UnknownValueError):
-    """Outputs that are not known yet. ``pulumi_policy`` reports any ``UnknownValueError``
-    escaping a policy as an advisory diagnostic carrying :attr:`message`."""
+class AdvisoryNote(UnknownValueError):
+    """A note at advisory level: outputs not known yet, or an override that matched nothing.
+    ``pulumi_policy`` has no other way for a policy to report below its own level: it turns
+    any ``UnknownValueError`` escaping a policy into an advisory diagnostic carrying
+    :attr:`message`, after the violations already reported (worded "can't run policy ...
+    during preview: <message>" whatever the note says)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(UNKNOWN_STRING_VALUE, [])
@@ -84,7 +91,7 @@ def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
     """
     # Iterating keys never raises; ``key in outputs`` would read an unknown value and raise.
     if RAW_JSON not in set(outputs):
-        raise NotKnownDuringPreview(
+        raise AdvisoryNote(
             f"{RAW_JSON} not known yet (read when the resource is created or updated)"
         )
     return from_outputs({RAW_JSON: _plain(outputs[RAW_JSON])})
@@ -93,7 +100,7 @@ def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}"
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def validator(rule: Rule[Any]) -> StackValidation:
@@ -105,7 +112,7 @@ def validator(rule: Rule[Any]) -> StackValidation:
         except InvalidInputError as exc:
             report_violation(f"invalid policy config: {exc}", None)
             return
-        not_known = []
+        notes = []
         for resource in args.resources:
             if resource.resource_type != CHAIN_DEPLOYMENT_TYPE:
                 continue
@@ -113,7 +120,7 @@ def validator(rule: Rule[Any]) -> StackValidation:
             try:
                 deployment = deployment_from_outputs(resource.props)
             except UnknownValueError as exc:
-                not_known.append(f"{name}: {exc.message}")
+                notes.append(f"{name}: {exc.message}")
                 continue
             except ValidationError as exc:
                 report_violation(
@@ -124,9 +131,14 @@ def validator(rule: Rule[Any]) -> StackValidation:
             where = f"{name} (chain {deployment.chain_id}, deployment {deployment.id})"
             for violation in rule.check(deployment, settings):
                 report_violation(f"{where}: {violation.message}", resource.urn)
-        if not_known:
+            notes += [
+                f"{where}: policy config note, not a violation: "
+                + unmatched_override_note(chainlet, deployment)
+                for chainlet in settings.unmatched_overrides(deployment)
+            ]
+        if notes:
             # Raised last, so the violations of known resources above stay in the response.
-            raise NotKnownDuringPreview("; ".join(not_known))
+            raise AdvisoryNote("; ".join(notes))
 
     return validate
 
@@ -139,7 +151,7 @@ def stack_policies() -> list[StackValidationPolicy]:
             description=rule.description,
             validate=validator(rule),
             enforcement_level=EnforcementLevel(rule.default_level.value),
-            config_schema=PolicyConfigSchema(rule.settings_type.schema()),
+            config_schema=PolicyConfigSchema(rule.settings_type.config_schema()),
         )
         for rule in RULES
     ]

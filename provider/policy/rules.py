@@ -5,29 +5,31 @@ What a caller may rely on:
 * A rule function is pure: ``rule(deployment, settings) -> list[Violation]``, no I/O, and the
   empty list means the deployment passes. Every :class:`Violation` names the chainlet (``None``
   for the deployment itself), the field looked at, the value found and the limit.
-* Settings are frozen dataclasses whose defaults are the documented defaults. Each class builds
-  itself from a rule's config properties (:meth:`from_config`, the camelCase keys of the policy
-  pack's config) and describes those properties as JSON schema (:meth:`schema`, the pack's
-  config schema, with the same defaults). A bad value raises
-  :class:`~provider.errors.InvalidInputError` naming ``<rule>.<property>``; unknown properties are
-  refused too, so a typo cannot silently switch a limit off.
+* Each rule's settings are a :class:`~provider.policy.settings.RuleSettings` model: parsed from
+  the policy pack's config properties (camelCase keys) by ``from_config``, described as JSON
+  schema by ``config_schema``, both from the one declaration here; a bad value raises
+  :class:`~provider.errors.InvalidInputError` naming ``<rule>.<property>``.
 * :data:`RULES` lists every rule once, in the order reports show them, with its default
-  enforcement level. Numbers may arrive as integral floats (protobuf Structs carry no integers).
+  enforcement level.
 
 What a status means comes from :mod:`provider.status`; nothing here re-encodes it.
 """
 
 from __future__ import annotations
 
+import difflib
 import enum
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from .. import ids
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
 from ..errors import InvalidInputError
 from ..models import KNOWN_STATUSES, AutoscalingSettings, ChainDeployment, Chainlet
 from ..status import DEFAULT_READY, StatusClass, classify
+from .settings import Name, Names, RuleSettings, integral, one_of
 
 DEPLOYMENT_ACTIVE = "deployment-active"
 ALLOWED_INSTANCE_TYPES = "allowed-instance-types"
@@ -90,51 +92,23 @@ class Violation:
         }
 
 
-# -- reading config values ----------------------------------------------------------------------
+# -- settings types -----------------------------------------------------------------------------
 
+AUTOSCALING_FIELDS: tuple[str, ...] = tuple(AutoscalingSettings.model_fields)
+_STATUSES = tuple(sorted(KNOWN_STATUSES))
 
-def _refuse_unknown(rule: str, props: Mapping[str, Any], known: Sequence[str]) -> None:
-    unknown = sorted(set(props) - set(known))
-    if unknown:
-        raise InvalidInputError(
-            f"{rule}.{unknown[0]}",
-            f"unknown setting; {rule} takes: {', '.join(known) or 'no settings'}",
-        )
-
-
-def _integer(name: str, value: object, minimum: int) -> int:
-    # Protobuf Structs (the engine's Configure call) carry every number as a float: 8.0 is 8.
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(name, f"must be an integer, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(name, f"must be at least {minimum}, got {value}")
-    return value
-
-
-def _optional_integer(name: str, value: object, minimum: int) -> int | None:
-    return None if value is None else _integer(name, value, minimum)
-
-
-def _strings(name: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise InvalidInputError(name, f"must be a list of strings, got {value!r}")
-    items = []
-    for item in value:
-        if not isinstance(item, str) or not item:
-            raise InvalidInputError(name, f"must be a list of non-empty strings, got {item!r}")
-        items.append(item)
-    return tuple(dict.fromkeys(items))  # de-duplicated, order kept
-
-
-def _string_array_schema(description: str, default: Sequence[str], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "array",
-        "items": {"type": "string", **extra},
-        "description": description,
-        "default": list(default),
-    }
+Floor = Annotated[int, Field(strict=True, ge=0), BeforeValidator(integral)]
+Ceiling = Annotated[int, Field(strict=True, ge=1), BeforeValidator(integral)]
+KnownStatus = Annotated[
+    Name,
+    AfterValidator(one_of(_STATUSES, "a known deployment status")),
+    WithJsonSchema({"type": "string", "enum": list(_STATUSES)}),
+]
+AutoscalingField = Annotated[
+    Name,
+    AfterValidator(one_of(AUTOSCALING_FIELDS, "an autoscaling field")),
+    WithJsonSchema({"type": "string", "enum": list(AUTOSCALING_FIELDS)}),
+]
 
 
 def _ready(chainlet: Chainlet) -> bool:
@@ -144,35 +118,16 @@ def _ready(chainlet: Chainlet) -> bool:
 # -- deployment-active --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeploymentActiveSettings:
+class DeploymentActiveSettings(RuleSettings):
     """``statuses``: what the deployment and every chainlet may be in (default ``ACTIVE``)."""
 
-    statuses: frozenset[str] = DEFAULT_READY
+    rule: ClassVar[str] = DEPLOYMENT_ACTIVE
 
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self:
-        _refuse_unknown(DEPLOYMENT_ACTIVE, props, ["statuses"])
-        if "statuses" not in props:
-            return cls()
-        name = f"{DEPLOYMENT_ACTIVE}.statuses"
-        try:
-            statuses = ids.check_wait_for(props["statuses"])
-        except InvalidInputError as exc:
-            raise InvalidInputError(name, exc.reason) from None
-        if not statuses:
-            raise InvalidInputError(name, "must list at least one status")
-        return cls(statuses=statuses)
-
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]:
-        return {
-            "statuses": _string_array_schema(
-                "Statuses the deployment and every chainlet may have.",
-                sorted(cls().statuses),
-                enum=sorted(KNOWN_STATUSES),
-            )
-        }
+    statuses: frozenset[KnownStatus] = Field(
+        DEFAULT_READY,
+        min_length=1,
+        description="Statuses the deployment and every chainlet may have.",
+    )
 
 
 def deployment_active(
@@ -202,28 +157,14 @@ def deployment_active(
 # -- allowed-instance-types ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AllowedInstanceTypesSettings:
+class AllowedInstanceTypesSettings(RuleSettings):
     """``instance_types``: the approved instance type names; empty (the default) allows any."""
 
-    instance_types: tuple[str, ...] = ()
+    rule: ClassVar[str] = ALLOWED_INSTANCE_TYPES
 
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self:
-        _refuse_unknown(ALLOWED_INSTANCE_TYPES, props, ["instanceTypes"])
-        if "instanceTypes" not in props:
-            return cls()
-        return cls(_strings(f"{ALLOWED_INSTANCE_TYPES}.instanceTypes", props["instanceTypes"]))
-
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]:
-        return {
-            "instanceTypes": _string_array_schema(
-                "Approved instance type names (e.g. 1x4, L4:4x16); empty allows any.",
-                cls().instance_types,
-                minLength=1,
-            )
-        }
+    instance_types: Names = Field(
+        (), description="Approved instance type names (e.g. 1x4, L4:4x16); empty allows any."
+    )
 
 
 def allowed_instance_types(
@@ -243,22 +184,32 @@ def allowed_instance_types(
 # -- replica-bounds -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReplicaLimits:
-    """One chainlet's override; ``None`` keeps the rule-wide value."""
+class ReplicaLimits(RuleSettings):
+    """One chainlet's override of the replica bounds; an unset bound keeps the rule-wide one."""
 
-    min_replica: int | None = None
-    max_replica: int | None = None
+    rule: ClassVar[str] = REPLICA_BOUNDS
+
+    min_replica: Floor | None = Field(None, description="Replaces minReplica for this chainlet.")
+    max_replica: Ceiling | None = Field(None, description="Replaces maxReplica for this chainlet.")
 
 
-@dataclass(frozen=True)
-class ReplicaBoundsSettings:
+class ReplicaBoundsSettings(RuleSettings):
     """``min_replica`` (default 0: no floor) and ``max_replica`` (default ``None``: no ceiling)
     per chainlet; ``overrides`` replaces either for the chainlets it names."""
 
-    min_replica: int = 0
-    max_replica: int | None = None
-    overrides: Mapping[str, ReplicaLimits] = field(default_factory=dict)
+    rule: ClassVar[str] = REPLICA_BOUNDS
+
+    min_replica: Floor = Field(
+        0, description="Lowest min_replica a chainlet may have (0: no floor)."
+    )
+    max_replica: Ceiling | None = Field(
+        None, description="Highest max_replica a chainlet may have (null: no ceiling)."
+    )
+    overrides: dict[str, ReplicaLimits] = Field(
+        {},
+        description="Per chainlet name: minReplica and/or maxReplica replacing the rule-wide "
+        "values.",
+    )
 
     def limits_for(self, chainlet: str) -> tuple[int, int | None]:
         """The (floor, ceiling) that applies to ``chainlet``."""
@@ -268,68 +219,34 @@ class ReplicaBoundsSettings:
             self.max_replica if override.max_replica is None else override.max_replica,
         )
 
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self:
-        rule = REPLICA_BOUNDS
-        _refuse_unknown(rule, props, ["minReplica", "maxReplica", "overrides"])
-        default = cls()
-        raw_overrides = props.get("overrides") or {}
-        if not isinstance(raw_overrides, Mapping):
-            raise InvalidInputError(
-                f"{rule}.overrides", f"must map chainlet names to limits, got {raw_overrides!r}"
-            )
-        overrides = {}
-        for name, raw in raw_overrides.items():
-            where = f"{rule}.overrides.{name}"
-            if not isinstance(raw, Mapping):
-                raise InvalidInputError(where, f"must be an object, got {raw!r}")
-            _refuse_unknown(f"{rule}.overrides.{name}", raw, ["minReplica", "maxReplica"])
-            overrides[str(name)] = ReplicaLimits(
-                _optional_integer(f"{where}.minReplica", raw.get("minReplica"), 0),
-                _optional_integer(f"{where}.maxReplica", raw.get("maxReplica"), 1),
-            )
-        settings = cls(
-            min_replica=_integer(
-                f"{rule}.minReplica", props.get("minReplica", default.min_replica), 0
-            ),
-            max_replica=_optional_integer(f"{rule}.maxReplica", props.get("maxReplica"), 1),
-            overrides=overrides,
-        )
-        checks = [(rule, (settings.min_replica, settings.max_replica))]
-        checks += [(f"{rule}.overrides.{name}", settings.limits_for(name)) for name in overrides]
-        for where, (floor, ceiling) in checks:
+    @model_validator(mode="after")
+    def _floor_not_above_ceiling(self) -> Self:
+        checks: list[tuple[tuple[str, ...], tuple[int, int | None]]]
+        checks = [((), (self.min_replica, self.max_replica))]
+        checks += [(("overrides", name), self.limits_for(name)) for name in self.overrides]
+        for at, (floor, ceiling) in checks:
             if ceiling is not None and floor > ceiling:
-                raise InvalidInputError(where, f"minReplica {floor} is above maxReplica {ceiling}")
-        return settings
+                raise PydanticCustomError(
+                    "floor_above_ceiling",
+                    "minReplica {floor} is above maxReplica {ceiling}",
+                    {"floor": floor, "ceiling": ceiling, "at": at},
+                )
+        return self
 
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]:
-        limits: dict[str, dict[str, Any]] = {
-            "minReplica": {"type": "integer", "minimum": 0},
-            "maxReplica": {"type": "integer", "minimum": 1},
-        }
-        return {
-            "minReplica": {
-                **limits["minReplica"],
-                "description": "Lowest min_replica a chainlet may have (0: no floor).",
-                "default": cls().min_replica,
-            },
-            "maxReplica": {
-                **limits["maxReplica"],
-                "description": "Highest max_replica a chainlet may have (unset: no ceiling).",
-            },
-            "overrides": {
-                "type": "object",
-                "description": "Per chainlet name: minReplica and/or maxReplica replacing the "
-                "rule-wide values.",
-                "additionalProperties": {
-                    "type": "object",
-                    "properties": limits,
-                    "additionalProperties": False,
-                },
-                "default": {},
-            },
-        }
+    def unmatched_overrides(self, deployment: ChainDeployment) -> tuple[str, ...]:
+        names = {c.name for c in deployment.chainlets}
+        return tuple(name for name in self.overrides if name not in names)
+
+
+def unmatched_override_note(name: str, deployment: ChainDeployment) -> str:
+    """Why the override for chainlet ``name`` did nothing on ``deployment``, in one line."""
+    names = [c.name for c in deployment.chainlets]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"the override for chainlet {name!r} matches no chainlet of deployment {deployment.id} "
+        f"(its chainlets: {', '.join(names) or 'none'}){hint}"
+    )
 
 
 def replica_bounds(deployment: ChainDeployment, settings: ReplicaBoundsSettings) -> list[Violation]:
@@ -345,69 +262,34 @@ def replica_bounds(deployment: ChainDeployment, settings: ReplicaBoundsSettings)
             continue
         floor, ceiling = settings.limits_for(chainlet.name)
         override = settings.overrides.get(chainlet.name, ReplicaLimits())
+        why = f" (override for {chainlet.name})"
         if auto.min_replica < floor:
-            why = "" if override.min_replica is None else f" (override for {chainlet.name})"
+            limit = f"at least {floor}" + ("" if override.min_replica is None else why)
             violations.append(
-                Violation(
-                    REPLICA_BOUNDS,
-                    chainlet.name,
-                    "min_replica",
-                    auto.min_replica,
-                    f"at least {floor}{why}",
-                )
+                Violation(REPLICA_BOUNDS, chainlet.name, "min_replica", auto.min_replica, limit)
             )
         if ceiling is not None and auto.max_replica > ceiling:
-            why = "" if override.max_replica is None else f" (override for {chainlet.name})"
+            limit = f"at most {ceiling}" + ("" if override.max_replica is None else why)
             violations.append(
-                Violation(
-                    REPLICA_BOUNDS,
-                    chainlet.name,
-                    "max_replica",
-                    auto.max_replica,
-                    f"at most {ceiling}{why}",
-                )
+                Violation(REPLICA_BOUNDS, chainlet.name, "max_replica", auto.max_replica, limit)
             )
     return violations
 
 
 # -- autoscaling-configured ---------------------------------------------------------------------
 
-AUTOSCALING_FIELDS: tuple[str, ...] = tuple(AutoscalingSettings.model_fields)
 
-
-@dataclass(frozen=True)
-class AutoscalingConfiguredSettings:
+class AutoscalingConfiguredSettings(RuleSettings):
     """``required_fields``: autoscaling fields that must be set explicitly on a ready chainlet
     (null means "the server default"); none by default."""
 
-    required_fields: tuple[str, ...] = ()
+    rule: ClassVar[str] = AUTOSCALING_CONFIGURED
 
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self:
-        _refuse_unknown(AUTOSCALING_CONFIGURED, props, ["requiredFields"])
-        if "requiredFields" not in props:
-            return cls()
-        name = f"{AUTOSCALING_CONFIGURED}.requiredFields"
-        fields = _strings(name, props["requiredFields"])
-        for item in fields:
-            if item not in AUTOSCALING_FIELDS:
-                raise InvalidInputError(
-                    name,
-                    f"{item!r} is not an autoscaling field; known: "
-                    + ", ".join(AUTOSCALING_FIELDS),
-                )
-        return cls(fields)
-
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]:
-        return {
-            "requiredFields": _string_array_schema(
-                "Autoscaling fields that must not be null (the server default) on a ready "
-                "chainlet.",
-                cls().required_fields,
-                enum=list(AUTOSCALING_FIELDS),
-            )
-        }
+    required_fields: tuple[AutoscalingField, ...] = Field(
+        (),
+        description="Autoscaling fields that must not be null (the server default) on a ready "
+        "chainlet.",
+    )
 
 
 def autoscaling_configured(
@@ -453,28 +335,14 @@ def autoscaling_configured(
 # -- no-scale-to-zero ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NoScaleToZeroSettings:
+class NoScaleToZeroSettings(RuleSettings):
     """``environments``: where the rule applies (empty, the default: every deployment)."""
 
-    environments: tuple[str, ...] = ()
+    rule: ClassVar[str] = NO_SCALE_TO_ZERO
 
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self:
-        _refuse_unknown(NO_SCALE_TO_ZERO, props, ["environments"])
-        if "environments" not in props:
-            return cls()
-        return cls(_strings(f"{NO_SCALE_TO_ZERO}.environments", props["environments"]))
-
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]:
-        return {
-            "environments": _string_array_schema(
-                "Latency-critical environments the rule applies to; empty: every deployment.",
-                cls().environments,
-                minLength=1,
-            )
-        }
+    environments: Names = Field(
+        (), description="Latency-critical environments the rule applies to; empty: every one."
+    )
 
 
 def no_scale_to_zero(
@@ -500,15 +368,6 @@ def no_scale_to_zero(
 
 # -- the registry -------------------------------------------------------------------------------
 
-
-class RuleSettings(Protocol):
-    @classmethod
-    def from_config(cls, props: Mapping[str, Any]) -> Self: ...
-
-    @classmethod
-    def schema(cls) -> dict[str, dict[str, Any]]: ...
-
-
 SettingsT = TypeVar("SettingsT", bound=RuleSettings)
 
 
@@ -525,7 +384,7 @@ class Rule(Generic[SettingsT]):
 
     def settings(self, props: Mapping[str, Any] | None = None) -> SettingsT:
         """The settings from config properties (defaults for whatever is missing)."""
-        return self.settings_type.from_config(props or {})
+        return self.settings_type.from_config(props)
 
 
 RULES: tuple[Rule[Any], ...] = (

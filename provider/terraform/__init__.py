@@ -1,4 +1,4 @@
-"""Terraform provider ``registry.terraform.io/baseten/baseten``, written with ``tf``.
+"""Terraform provider ``local.invalid/pulumi-baseten-chains/baseten``, written with ``tf``.
 
 Data sources ``baseten_chain_deployment`` and ``baseten_chain``: the same lookups as the
 Pulumi side, through the same core (validation, client, models, readiness gate); nothing here
@@ -8,19 +8,25 @@ restates that logic. Layout:
   models;
 * :mod:`provider.terraform.data_sources` - the two data sources and the diagnostics;
 * :mod:`provider.terraform.plugin` - the provider and the plugin process;
+* :mod:`provider.terraform.mirror` - a filesystem-mirror entry that ``terraform init`` installs
+  offline, beside a backend, modules and registry providers;
 * :mod:`provider.terraform.cliconfig` - a CLI config with ``dev_overrides`` that points
   terraform at this installation (no registry, no ``terraform init``);
 * :mod:`provider.terraform.example_plan` - ``terraform plan`` of ``examples/terraform``
   against the emulator, offline and time-bounded.
 
 :func:`main` is the ``terraform-provider-baseten`` console script. Importing this package does
-not import ``tf`` (an optional dependency, extra ``terraform``), so the CLI config can be
-rendered without it.
+not import ``tf`` (an optional dependency, extra ``terraform``), so the CLI config and the
+mirror entry can be written without it; without it, :func:`main` says which extra to install
+and exits 2 instead of dying with a traceback.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+
+EXTRA_HINT = "pip install 'pulumi-baseten-chains[terraform]'"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,9 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns the exit status (the console script passes it to ``sys.exit``).
     """
-    # Imported here: importing the package must not need tf (see the module docstring).
-    from .plugin import serve  # noqa: PLC0415
-
+    try:
+        # Imported here: importing the package must not need tf (see the module docstring).
+        from .plugin import serve  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if exc.name != "tf" and not (exc.name or "").startswith("tf."):
+            raise
+        print(
+            f"error: the Terraform provider needs the framework tf, which is not installed: "
+            f"{EXTRA_HINT}",
+            file=sys.stderr,
+        )
+        return 2
     return serve(argv)
 
 

@@ -77,10 +77,6 @@ API_KEY_HINT = (
     "BASETEN_API_KEY"
 )
 
-class Interrupted(Exception):
-    """Terraform asked the provider to stop while a read was waiting."""
-
-
 def is_known(value: Any) -> bool:
     """Whether ``value`` is wholly known (no unknown inside a list or map either)."""
     if value is Unknown:
@@ -114,7 +110,7 @@ def add_diagnostic(
     the detail is the core's message, plus Terraform's own hint where there is a fix to point
     at. A path makes terraform underline the argument at fault.
     """
-    if isinstance(exc, Interrupted):
+    if isinstance(exc, CancelledError):
         exc = CancelledError(f"terraform stopped the provider while reading {subject}")
     summary = presentation(exc).title
     detail = one_line(exc)

@@ -1,4 +1,4 @@
-"""The provider ``registry.terraform.io/baseten/baseten`` and the process that serves it.
+"""The provider ``local.invalid/pulumi-baseten-chains/baseten`` and the process serving it.
 
 What a caller may rely on:
 
@@ -39,7 +39,6 @@ from .data_sources import (
     API_KEY_HINT,
     ChainDataSource,
     ChainDeploymentDataSource,
-    Interrupted,
     is_known,
 )
 
@@ -140,22 +139,16 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
             raise InvalidInputError("api_key", "no API key")
         return connection.shared_client(key, self._api_url)
 
-    # -- stopping ----------------------------------------------------------------------------
-
-    def sleep(self, seconds: float) -> None:
-        """The gate's sleep: cut short, with :class:`Interrupted`, once terraform stops us."""
-        if self.stopping.wait(seconds):
-            raise Interrupted("stopped")
-
 
 def serve(argv: Sequence[str] | None = None) -> int:
     """Serve the provider to terraform until it disconnects. Returns the exit status."""
     args = list(sys.argv if argv is None else argv)
     if _MAGIC_COOKIE_KEY not in os.environ and "--dev" not in args:
         print(
-            f"{EXECUTABLE} is a Terraform plugin: terraform starts it. Point terraform at it "
-            "with a CLI config (python -m provider.terraform.cliconfig > terraformrc; "
-            "export TF_CLI_CONFIG_FILE=$PWD/terraformrc), or run it with --dev to debug.",
+            f"{EXECUTABLE} is a Terraform plugin: terraform starts it. Install it for "
+            "terraform init with python -m provider.terraform.mirror terraform.d/plugins, or "
+            "skip init with python -m provider.terraform.cliconfig --output terraformrc and "
+            "TF_CLI_CONFIG_FILE=$PWD/terraformrc; --dev runs a debug server.",
             file=sys.stderr,
         )
         return 1

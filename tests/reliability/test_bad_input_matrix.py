@@ -28,7 +28,7 @@ from provider.client import BasetenClient, RetryPolicy
 from provider.emulator import Emulator
 from provider.errors import InvalidInputError, TransportError
 from provider.functions import get_chain_deployment, get_chain_deployment_output
-from provider.resource import ChainDeploymentProvider
+from provider.resource import ChainDeploymentProvider, EngineError
 from provider.testing import ProgramError, run_program
 from tests.conftest import TEST_KEY
 from tests.reliability.common import CHAIN, DEP, collect_failed_run
@@ -194,8 +194,10 @@ def _via_resource(case: Bad, emulator: Emulator) -> tuple[str, str]:
         return failure.property, f"{failure.property}: {failure.reason}"
     try:
         provider.create(checked.inputs)
-    except InvalidInputError as exc:
-        return exc.field, str(exc)
+    except EngineError as exc:
+        assert isinstance(exc.cause, InvalidInputError), exc
+        assert str(exc.cause) in str(exc)
+        return exc.cause.field, str(exc.cause)
     raise AssertionError(f"{case.name}: check and create accepted it")
 
 

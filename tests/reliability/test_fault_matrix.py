@@ -32,6 +32,7 @@ from provider.emulator import (
     make_deployment,
 )
 from provider.errors import (
+    PRESENTATIONS,
     AuthenticationError,
     BasetenError,
     NotFoundError,
@@ -41,6 +42,7 @@ from provider.errors import (
     TransportError,
 )
 from provider.models import ChainDeployment
+from provider.outputs import deployment_from_outputs
 from tests.conftest import FAST_RETRY, TEST_KEY
 from tests.provider_host import ProviderHost, ProviderHostError
 from tests.reliability.common import (
@@ -439,21 +441,14 @@ def test_fault_through_the_provider_has_its_defined_outcome_within_bounds(
         assert created is not None
         assert created["id"] == f"{CHAIN}/{case.deployment_id}"
         props = created["properties"]
-        deployment = ChainDeployment.from_wire(
-            {
-                "chain_id": props["chain_id"],
-                "id": props["chain_deployment_id"],
-                "environment": props.get("environment"),
-                "status": props["status"],
-                "created_at": props["created_at"],
-                "chainlets": props["chainlets"],
-            }
-        )
+        deployment = deployment_from_outputs(props)
         if outcome.check is not None:
             assert outcome.check(deployment)
     else:
         assert error is not None, f"{case.name}: expected {outcome.error.__name__}"
-        assert f"{outcome.error.__module__}.{outcome.error.__name__}" in error.details
+        # The engine shows the error's title from the one presentation table.
+        title = next(PRESENTATIONS[c] for c in outcome.error.__mro__ if c in PRESENTATIONS)
+        assert f"{title.title}: " in error.details
         assert outcome.text in error.details
     if outcome.attempts is None:
         assert emulator.requests == []

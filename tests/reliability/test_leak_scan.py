@@ -270,8 +270,8 @@ def _programs(places: Places, emulator: Emulator, tmp_path: Path) -> None:
     config = {
         "baseten:apiKey": TEST_KEY,
         "baseten:apiUrl": emulator.url,
-        "project:chainId": CHAIN,
-        "project:endpointFile": str(tmp_path / "endpoint.json"),
+        "baseten-chain-gate:chainId": CHAIN,
+        "baseten-chain-gate:endpointFile": str(tmp_path / "endpoint.json"),
     }
     for preview in (True, False):
         result = run_program(
@@ -284,7 +284,7 @@ def _programs(places: Places, emulator: Emulator, tmp_path: Path) -> None:
             places.add(f"program {mode}: {resource.name} inputs", repr(resource.inputs))
             places.add(f"program {mode}: {resource.name} outputs", repr(resource.outputs))
     places.add("program: endpoint file", (tmp_path / "endpoint.json").read_bytes())
-    failing = {**config, "project:chainDeploymentId": "dpfail01"}
+    failing = {**config, "baseten-chain-gate:chainDeploymentId": "dpfail01"}
     error = places.expect_error(
         "program failed build",
         lambda: run_program(PROJECT_DIR, config=failing, secret_keys=["baseten:apiKey"]),

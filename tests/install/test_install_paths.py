@@ -1,0 +1,310 @@
+"""The README's install paths, each run as its audience would: in a fresh folder outside the
+repository, with a fresh virtualenv, from the wheel ``make dist`` builds (or a path or git URL).
+
+What is tested is *our* packaging: the distribution's metadata, its console scripts, and
+``import provider`` from outside the clone. To stay fast, the fresh virtualenvs do not download
+the dependencies again: a ``.pth`` file puts the repository ``.venv``'s installed packages on
+their path, minus this package (so pip installs it from the wheel, and nothing else), and
+``python -m pip`` runs from there (``venv --without-pip``). Everything else is the README's
+commands, run with the fresh virtualenv's Python in the fresh folder.
+
+Run by ``make install-check`` (``.ci/run`` does), not ``make test``: about half a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from provider.emulator import Emulator
+from tests.conftest import TEST_KEY
+from tests.test_terraform import init_env, require_terraform, write_standin
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT = 180.0
+CHAIN = "ch7k2p9q"
+OWN = ("pulumi_baseten_chains", "__editable__", "provider")
+
+
+def run(
+    args: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"{args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make dist``: the wheel and the sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    run([sys.executable, "-m", "build", "--outdir", out, REPO], cwd=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def wheel(dist: Path) -> Path:
+    (found,) = dist.glob("pulumi_baseten_chains-*-py3-none-any.whl")
+    return found
+
+
+def _shared_packages(root: Path, leave_out: Sequence[str]) -> Path:
+    """A folder of links to the repository .venv's packages, except ours and ``leave_out``."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    root.mkdir()
+    for entry in site.iterdir():
+        name = entry.name
+        if name.startswith(OWN) or name.endswith(".pth") or name.startswith(tuple(leave_out)):
+            continue
+        (root / name).symlink_to(entry)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _shared_packages(tmp_path_factory.mktemp("shared") / "site", ())
+
+
+@pytest.fixture(scope="session")
+def shared_without_tf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As if installed without the ``terraform`` extra: no ``tf``."""
+    return _shared_packages(tmp_path_factory.mktemp("shared-no-tf") / "site", ("tf", "tf-"))
+
+
+def fresh_venv(where: Path, shared_site: Path) -> Path:
+    """``python -m venv where`` (pip and the dependencies shared, see the module docstring)."""
+    run([sys.executable, "-m", "venv", "--without-pip", where], cwd=where.parent)
+    python = where / "bin" / "python"
+    purelib = run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=where
+    ).stdout.strip()
+    Path(purelib, "shared-packages.pth").write_text(f"{shared_site}\n")
+    return python
+
+
+def pip_install(python: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([python, "-m", "pip", "install", "--disable-pip-version-check", *args], cwd=cwd)
+
+
+def imported_from(python: Path, cwd: Path) -> Path:
+    out = run([python, "-c", "import provider; print(provider.__file__)"], cwd=cwd).stdout
+    return Path(out.strip())
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A fresh folder outside the repository."""
+    assert REPO not in tmp_path.parents
+    return tmp_path
+
+
+@pytest.fixture
+def emulator_process(
+    folder: Path, shared: Path, wheel: Path
+) -> Iterator[tuple[Path, str]]:
+    """A fresh virtualenv with the wheel, and ``python -m provider.emulator`` started from it."""
+    python = fresh_venv(folder / "venv", shared)
+    pip_install(python, folder, str(wheel))
+    with subprocess.Popen(
+        [python, "-m", "provider.emulator", "--port", "0"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            match = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())
+            assert match, "the emulator did not print its URL"
+            yield python, match.group(0)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+# -- the package itself ---------------------------------------------------------------------
+
+
+def test_make_dist_builds_a_wheel_and_an_sdist_with_the_license(dist: Path, wheel: Path) -> None:
+    assert len(list(dist.glob("pulumi_baseten_chains-*.tar.gz"))) == 1
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+        scripts = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert b"License-Expression: Apache-2.0" in metadata
+    assert b"baseten-chains = provider.cli:main" in scripts
+    assert not any(n.startswith("tests/") for n in names)
+
+
+# -- 1. a Python Pulumi program -------------------------------------------------------------
+
+
+def _requirement(kind: str, wheel: Path) -> str:
+    if kind == "wheel":
+        return f"pulumi-baseten-chains @ {wheel.as_uri()}"
+    if kind == "path":
+        return f"pulumi-baseten-chains @ {REPO.as_uri()}"
+    return f"pulumi-baseten-chains @ git+{REPO.as_uri()}"
+
+
+@pytest.mark.parametrize("kind", ["wheel", "path", "git"])
+def test_a_pulumi_program_installs_the_package_from_a_requirements_line(
+    kind: str, folder: Path, shared: Path, wheel: Path, emulator: Emulator
+) -> None:
+    stack = folder / "my-stack"
+    stack.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / "examples" / "gate-downstream" / name, stack / name)
+    (stack / "requirements.txt").write_text(_requirement(kind, wheel) + "\n")
+    python = fresh_venv(stack / "venv", shared)
+    pip_install(python, stack, "-r", "requirements.txt")
+    assert (stack / "venv") in imported_from(python, stack).parents
+
+    # The offline kit, from the installed package: the program as `pulumi up` would run it.
+    script = (
+        "import json, sys\n"
+        "from provider.testing import run_program\n"
+        "config = {'baseten:apiKey': sys.argv[1], 'baseten:apiUrl': sys.argv[2],\n"
+        "          'chain-gate-downstream:chainId': 'ch7k2p9q',\n"
+        "          'chain-gate-downstream:chainDeploymentId': 'dp3m8x1v'}\n"
+        "print(json.dumps(run_program('.', config=config).outputs))\n"
+    )
+    out = run([python, "-c", script, TEST_KEY, emulator.url], cwd=stack).stdout
+    outputs = json.loads(out.splitlines()[-1])
+    assert outputs["status"] == "ACTIVE"
+    assert (stack / "build" / "gateway-route.json").is_file()  # the Pulumi.yaml default
+
+
+def test_a_local_provider_py_shadows_the_package_with_an_error_naming_it(
+    folder: Path, shared: Path, wheel: Path
+) -> None:
+    python = fresh_venv(folder / "venv", shared)
+    pip_install(python, folder, str(wheel))
+    (folder / "provider.py").write_text("# a tutorial's dynamic provider\n")
+    result = run(
+        [python, "-c", "from provider import ChainDeployment"], cwd=folder, check=False
+    )
+    assert result.returncode == 1
+    assert "cannot import name 'ChainDeployment' from 'provider'" in result.stderr
+    assert str(folder / "provider.py") in result.stderr
+
+
+@pytest.mark.parametrize(
+    "example", ["gate-downstream", "lookup-by-environment", "outputs-per-chainlet", "policy-pack"]
+)
+def test_an_examples_requirements_install_from_any_working_directory(
+    example: str, folder: Path, shared: Path, wheel: Path
+) -> None:
+    # The clone's layout: examples/<name>/requirements.txt and the wheel in dist/.
+    clone = folder / "clone"
+    (clone / "examples" / example).mkdir(parents=True)
+    shutil.copy(REPO / "examples" / example / "requirements.txt", clone / "examples" / example)
+    (clone / "dist").mkdir()
+    shutil.copy(wheel, clone / "dist")
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    python = fresh_venv(folder / "venv", shared)
+    pip_install(python, elsewhere, "-r", str(clone / "examples" / example / "requirements.txt"))
+    assert (folder / "venv") in imported_from(python, elsewhere).parents
+
+
+# -- 2. the native plugin, for programs in other languages ----------------------------------
+
+
+def test_the_native_plugin_is_on_the_virtualenvs_path_after_install(
+    folder: Path, shared: Path, wheel: Path
+) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        scripts = archive.read(
+            next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
+        ).decode()
+    if "pulumi-resource-baseten" not in scripts:
+        pytest.skip("pulumi-resource-baseten is not a console script of this version yet")
+    python = fresh_venv(folder / "venv", shared)
+    pip_install(python, folder, str(wheel))
+    # Pulumi finds plugins on PATH (an activated virtualenv's bin), or at plugins.providers.path.
+    assert (python.parent / "pulumi-resource-baseten").is_file()
+
+
+# -- 3. Terraform ---------------------------------------------------------------------------
+
+
+def test_terraform_init_and_apply_use_the_installed_provider_from_the_mirror(
+    folder: Path, shared: Path, wheel: Path, emulator: Emulator
+) -> None:
+    require_terraform({"PATH": os.environ.get("PATH", "")})
+    infra = folder / "infra"
+    shutil.copytree(REPO / "examples" / "terraform" / "init", infra)
+    python = fresh_venv(folder / "venv", shared)
+    pip_install(python, infra, f"pulumi-baseten-chains[terraform] @ {wheel.as_uri()}")
+    made = run([python, "-m", "provider.terraform.mirror", "terraform.d/plugins"], cwd=infra)
+    assert made.stdout.splitlines()[-1] == "local.invalid/pulumi-baseten-chains/baseten"
+    (entry,) = (infra / "terraform.d" / "plugins" / "local.invalid").rglob("terraform-provider-*")
+    assert str(python) in entry.read_text()  # the fresh virtualenv's, not the repository's
+    write_standin(infra / "terraform.d" / "plugins")
+    home = folder / "home"
+    home.mkdir()
+    env = init_env(home, emulator)
+    run(["terraform", "init", "-input=false", "-no-color"], cwd=infra, env=env)
+    applied = run(["terraform", "apply", "-auto-approve", "-no-color"], cwd=infra, env=env)
+    assert 'chain_deployment_id = "dp3m8x1v"' in applied.stdout
+    assert "local.invalid/pulumi-baseten-chains/baseten" in (
+        infra / ".terraform.lock.hcl"
+    ).read_text()
+
+
+def test_without_the_terraform_extra_the_plugin_names_it_in_one_line(
+    folder: Path, shared_without_tf: Path, wheel: Path
+) -> None:
+    python = fresh_venv(folder / "venv", shared_without_tf)
+    pip_install(python, folder, str(wheel))
+    result = run([python.parent / "terraform-provider-baseten"], cwd=folder, check=False)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "pip install 'pulumi-baseten-chains[terraform]'" in result.stderr
+
+
+# -- 4. a CI policy check -------------------------------------------------------------------
+
+
+def test_a_ci_policy_check_runs_against_the_emulator_started_from_the_package(
+    folder: Path, emulator_process: tuple[Path, str]
+) -> None:
+    python, url = emulator_process
+    env = {
+        **dict(os.environ),
+        "BASETEN_API_URL": url,
+        "BASETEN_API_KEY": "emulator-key",
+    }
+    script = python.parent / "baseten-chains"
+    usage = run([script, "--help"], cwd=folder).stdout
+    assert usage.startswith("usage: baseten-chains ")
+    passed = run([script, "check", CHAIN, "--environment", "production"], cwd=folder, env=env)
+    assert "deployment-active" in passed.stdout
+    failed = run(
+        [python, "-m", "provider", "check", CHAIN, "-e", "production", "--max-replica", "1"],
+        cwd=folder,
+        env=env,
+        check=False,
+    )
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "max_replica is" in failed.stdout
