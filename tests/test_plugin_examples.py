@@ -34,9 +34,9 @@ def test_the_source_plugin_folder_is_a_python_plugin_built_from_this_package() -
     plugin = load(SOURCE_PLUGIN / "PulumiPlugin.yaml")
     assert plugin["runtime"]["name"] == "python"
     requirements = (SOURCE_PLUGIN / "requirements.txt").read_text().splitlines()
-    assert "-e ../.." in requirements
-    # Provider.cancel() is reached from pulumi 3.230 on.
-    assert any(re.match(r"pulumi>=3\.(2[3-9]\d|[3-9]\d\d)", line) for line in requirements)
+    # The wheel `make dist` builds, found relative to the file, as the other examples do.
+    assert "--find-links ../../dist" in requirements
+    assert any(line.startswith("pulumi-baseten-chains==") for line in requirements)
     assert (SOURCE_PLUGIN / "__main__.py").is_file()
 
 
