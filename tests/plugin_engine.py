@@ -307,6 +307,22 @@ class PluginProcess:
             "failures": [(f.property, f.reason) for f in response.failures],
         }
 
+    def diff_config(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any], *, name: str = "default"
+    ) -> str:
+        response = self.call(
+            "DiffConfig",
+            provider_pb2.DiffRequest(
+                urn=urn_of(name, PROVIDER_TYPE),
+                name=name,
+                type=PROVIDER_TYPE,
+                olds=to_struct(olds),
+                news=to_struct(news),
+                old_inputs=to_struct(olds),
+            ),
+        )
+        return DIFF_NAMES[response.changes]
+
     def configure(self, args: Mapping[str, Any], *, name: str = "default") -> Any:
         """``Configure`` as the engine sends it: ``args`` as checked (secrets wrapped), and the
         deprecated ``variables`` with every value as plain text."""

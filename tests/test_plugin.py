@@ -278,6 +278,23 @@ def test_an_unexpected_config_key_is_a_warning_on_the_provider(
     assert warnings[0].urn == urn_of("default", "pulumi:providers:baseten")
 
 
+def test_a_config_change_is_left_for_the_engine_to_compare(plugin: PluginProcess) -> None:
+    olds = {"apiKey": secret(TEST_KEY), "apiUrl": "https://api.baseten.co"}
+    news = {"apiKey": secret(TEST_KEY), "apiUrl": "https://eu.api.baseten.co"}
+    assert plugin.diff_config(olds, news) == "DIFF_UNKNOWN"
+
+
+def test_handshake_names_the_engine_that_gets_the_log(
+    emulator: Emulator, engine: RecordingEngine
+) -> None:
+    # Started with an address where nothing listens; Handshake brings the real one.
+    with PluginProcess("127.0.0.1:9", env=SIMULATED) as retargeted:
+        configured(retargeted, engine, emulator.url)
+        up(retargeted, by_id())
+        remember("retargeted plugin", retargeted)
+    assert any("deployment dp3m8x1v is ACTIVE" in line.message for line in engine.lines_for(URN))
+
+
 def test_without_any_key_the_error_says_where_to_set_it(
     emulator: Emulator, engine: RecordingEngine
 ) -> None:

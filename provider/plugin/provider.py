@@ -405,6 +405,11 @@ class BasetenProvider(Provider):
             news[CONFIG_API_KEY] = news[CONFIG_API_KEY].with_secret(True)
         return CheckResponse(inputs=news, failures=failures)
 
+    # DiffConfig is left to the SDK's default, "unknown": the engine then compares the old and
+    # new config itself and updates the provider in place (a new key or URL never replaces a
+    # resource). The SDK's DiffConfig handler passes a definite answer's ``changes`` straight
+    # into the response's enum, where True would read as DIFF_NONE.
+
     @_engine_call
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         key = self._setting(request, CONFIG_API_KEY)
