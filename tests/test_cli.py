@@ -1,4 +1,6 @@
-"""The command line ``python -m provider get ...`` against the emulator.
+"""The command line ``python -m provider get ...`` against the emulator, and what ``get`` and
+``check`` share (invalid input, the key, API errors: each case runs both); the check's rules
+are in ``test_cli_check.py``.
 
 Most cases call :func:`provider.cli.main` in-process with ``out``/``err`` buffers (environment
 from the ``api_env`` fixture); a few run ``python -m provider`` as a subprocess, as a user or a
@@ -8,59 +10,18 @@ pipeline would. Every case checks that the API key appears in neither stdout nor
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from io import StringIO
-from pathlib import Path
 
 import pytest
 
-from provider import cli
 from provider.emulator import Emulator, Fault, deployment_path, environment_path
 from provider.models import ChainDeployment
-from tests.conftest import TEST_KEY
+from tests.conftest import CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
+from tests.conftest import cli_env as process_env
+from tests.conftest import run_cli as run
+from tests.conftest import run_cli_process as run_process
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 CHAIN = "ch7k2p9q"
 ACTIVE_ID = "dp3m8x1v"
-WRONG_KEY = "sk-wrong-NOTTHEKEY-0c1d2e3f"
-SUBPROCESS_TIMEOUT = 30.0
-
-
-def assert_no_key(*texts: str) -> None:
-    for text in texts:
-        assert TEST_KEY not in text
-        assert WRONG_KEY not in text
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    """``main(argv)`` in-process: (exit code, stdout, stderr), with the key checked absent."""
-    out, err = StringIO(), StringIO()
-    code = cli.main(list(argv), out=out, err=err)
-    assert_no_key(out.getvalue(), err.getvalue())
-    return code, out.getvalue(), err.getvalue()
-
-
-def run_process(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python -m provider ARGV`` from the project directory, bounded in time."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "provider", *argv],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
-    )
-    assert_no_key(proc.stdout, proc.stderr)
-    return proc
-
-
-def process_env(emulator: Emulator, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
-    env.update(BASETEN_API_KEY=TEST_KEY, BASETEN_API_URL=emulator.url, **extra)
-    return env
 
 
 def chainlet_row(out: str, name: str) -> list[str]:
@@ -104,14 +65,7 @@ def test_get_json_prints_the_api_fields(api_env: Emulator) -> None:
     assert set(body) == {"id", "created_at", "chain_id", "environment", "chainlets", "status"}
     assert body["id"] == ACTIVE_ID and body["status"] == "ACTIVE"
     chainlet = body["chainlets"][2]
-    assert set(chainlet) == {
-        "id",
-        "name",
-        "autoscaling_settings",
-        "instance_type_name",
-        "active_replica_count",
-        "status",
-    }
+    assert set(chainlet) == CHAINLET_FIELDS
     assert chainlet["autoscaling_settings"] == {
         "min_replica": 1,
         "max_replica": 4,
@@ -221,6 +175,21 @@ def test_main_writes_help_to_the_given_stream(
         (["get", CHAIN, ACTIVE_ID, "--wait-for", "READY_ISH"], "wait_for"),
         (["get", CHAIN, ACTIVE_ID, "--wait-for", "ACTIVE", "--timeout", "-1"], "timeout"),
         (["get", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
+        (["check", CHAIN, ACTIVE_ID, "--environment", "production"], "environment"),
+        (["check", CHAIN, "a/b"], "chain_deployment_id"),
+        (
+            ["check", CHAIN, ACTIVE_ID, "--allowed-status", "READY_ISH"],
+            "deployment-active.statuses",
+        ),
+        (["check", CHAIN, ACTIVE_ID, "--min-replica", "4", "--max-replica", "2"], "replica-bounds"),
+        (["check", CHAIN, ACTIVE_ID, "--max-replica", "0"], "replica-bounds.maxReplica"),
+        (
+            ["check", CHAIN, ACTIVE_ID, "--require-autoscaling-field", "min_replicas"],
+            "autoscaling-configured.requiredFields",
+        ),
+        (["check", CHAIN, ACTIVE_ID, "--level", "replica-bound=advisory"], "policy"),
+        (["check", CHAIN, ACTIVE_ID, "--level", "replica-bounds=strict"], "enforcementLevel"),
+        (["check", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
     ],
     ids=[
         "id-and-environment",
@@ -230,6 +199,15 @@ def test_main_writes_help_to_the_given_stream(
         "unknown-wait-for-status",
         "negative-timeout",
         "plain-http-to-a-remote-host",
+        "check-id-and-environment",
+        "check-bad-deployment-id",
+        "check-unknown-status",
+        "check-floor-above-ceiling",
+        "check-zero-ceiling",
+        "check-unknown-autoscaling-field",
+        "check-unknown-rule",
+        "check-unknown-level",
+        "check-plain-http-to-a-remote-host",
     ],
 )
 def test_invalid_input_exits_2_without_a_request(
@@ -242,9 +220,12 @@ def test_invalid_input_exits_2_without_a_request(
     assert api_env.requests == []
 
 
-def test_missing_api_key_exits_2(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", ["get", "check"])
+def test_missing_api_key_exits_2(
+    api_env: Emulator, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
     monkeypatch.delenv("BASETEN_API_KEY")
-    code, _, err = run("get", CHAIN, ACTIVE_ID)
+    code, _, err = run(command, CHAIN, ACTIVE_ID)
     assert code == 2
     assert "BASETEN_API_KEY" in err
     assert api_env.requests == []
@@ -271,9 +252,12 @@ def test_credentials_in_the_api_url_are_refused_without_echoing_them(api_env: Em
 # -- exit 3: the API failed -----------------------------------------------------------------------
 
 
-def test_wrong_key_exits_3(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", ["get", "check"])
+def test_wrong_key_exits_3(
+    api_env: Emulator, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", WRONG_KEY)
-    code, out, err = run("get", CHAIN, ACTIVE_ID)
+    code, out, err = run(command, CHAIN, ACTIVE_ID)
     assert code == 3
     assert out == ""
     assert "AuthenticationError" in err and "HTTP 401" in err
@@ -281,17 +265,22 @@ def test_wrong_key_exits_3(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -
     assert [r.authorized for r in api_env.requests] == [False]
 
 
-def test_not_found_exits_3(api_env: Emulator) -> None:
-    code, _, err = run("get", CHAIN, "dpnope99")
+@pytest.mark.parametrize(
+    "argv", [["get", CHAIN, "dpnope99"], ["check", CHAIN, "dpnope99", "--json"]]
+)
+def test_not_found_exits_3(api_env: Emulator, argv: list[str]) -> None:
+    code, out, err = run(*argv)
     assert code == 3
+    assert out == ""
     assert "NotFoundError" in err and "HTTP 404" in err
     assert "'dpnope99'" in err and "Chain deployment not found" in err
     assert len(api_env.requests) == 1
 
 
-def test_environment_without_a_deployment_exits_3(api_env: Emulator) -> None:
+@pytest.mark.parametrize("command", ["get", "check"])
+def test_environment_without_a_deployment_exits_3(api_env: Emulator, command: str) -> None:
     api_env.set_environment(CHAIN, "empty", None)
-    code, _, err = run("get", CHAIN, "--environment", "empty")
+    code, _, err = run(command, CHAIN, "--environment", "empty")
     assert code == 3
     assert "no current deployment" in err
 

@@ -4,22 +4,19 @@ Exit codes: 0 every enabled rule passed, 1 a mandatory rule is violated (listed 
 bad usage or invalid input/config with no request sent, 3 API errors. Most cases call
 :func:`provider.cli.main` in-process (environment from the ``api_env`` fixture); a few run
 ``python -m provider check`` as a CI job would. Every case checks that the API key appears in
-neither stdout nor stderr.
+neither stdout nor stderr. What ``check`` shares with ``get`` (invalid input, the key, not
+found) is tested for both in ``test_cli.py``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from provider import cli
 from provider.emulator import (
     Emulator,
     Fault,
@@ -28,23 +25,16 @@ from provider.emulator import (
     make_chainlet,
     make_deployment,
 )
-from tests.conftest import TEST_KEY
+from tests.conftest import PROJECT_DIR, cli_env, run_cli, run_cli_process
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "examples" / "policy-pack" / "policy-config.example.json"
 CHAIN = "ch7k2p9q"
 ACTIVE_ID = "dp3m8x1v"
-WRONG_KEY = "sk-wrong-NOTTHEKEY-0c1d2e3f"
-SUBPROCESS_TIMEOUT = 30.0
 
 
 def run(*argv: str) -> tuple[int, str, str]:
     """``main(["check", *argv])`` in-process: (exit code, stdout, stderr), key checked absent."""
-    out, err = StringIO(), StringIO()
-    code = cli.main(["check", *argv], out=out, err=err)
-    for text in (out.getvalue(), err.getvalue()):
-        assert TEST_KEY not in text and WRONG_KEY not in text
-    return code, out.getvalue(), err.getvalue()
+    return run_cli("check", *argv)
 
 
 def run_json(*argv: str) -> tuple[int, dict[str, Any]]:
@@ -318,44 +308,6 @@ def test_usage_errors_exit_2(api_env: Emulator, argv: list[str], message: str) -
 
 
 @pytest.mark.parametrize(
-    ("argv", "field"),
-    [
-        ([CHAIN, ACTIVE_ID, "--environment", "production"], "environment"),
-        ([CHAIN, "a/b"], "chain_deployment_id"),
-        ([CHAIN, ACTIVE_ID, "--allowed-status", "READY_ISH"], "deployment-active.statuses"),
-        ([CHAIN, ACTIVE_ID, "--min-replica", "4", "--max-replica", "2"], "replica-bounds"),
-        ([CHAIN, ACTIVE_ID, "--max-replica", "0"], "replica-bounds.maxReplica"),
-        (
-            [CHAIN, ACTIVE_ID, "--require-autoscaling-field", "min_replicas"],
-            "autoscaling-configured.requiredFields",
-        ),
-        ([CHAIN, ACTIVE_ID, "--level", "replica-bound=advisory"], "policy"),
-        ([CHAIN, ACTIVE_ID, "--level", "replica-bounds=strict"], "enforcementLevel"),
-        ([CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
-    ],
-    ids=[
-        "id-and-environment",
-        "bad-deployment-id",
-        "unknown-status",
-        "floor-above-ceiling",
-        "zero-ceiling",
-        "unknown-autoscaling-field",
-        "unknown-rule",
-        "unknown-level",
-        "plain-http-to-a-remote-host",
-    ],
-)
-def test_invalid_input_exits_2_without_a_request(
-    api_env: Emulator, argv: list[str], field: str
-) -> None:
-    code, out, err = run(*argv)
-    assert code == 2
-    assert out == ""
-    assert err.startswith("error: invalid ") and field in err
-    assert api_env.requests == []
-
-
-@pytest.mark.parametrize(
     ("content", "message"),
     [
         (None, "cannot read"),
@@ -426,37 +378,7 @@ def test_an_odd_config_file_exits_2_in_one_line(
     assert api_env.requests == []
 
 
-def test_missing_api_key_exits_2(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("BASETEN_API_KEY")
-    code, _, err = run(CHAIN, ACTIVE_ID)
-    assert code == 2
-    assert "BASETEN_API_KEY" in err
-    assert api_env.requests == []
-
-
 # -- exit 3: the API failed -------------------------------------------------------------------
-
-
-def test_wrong_key_exits_3(api_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BASETEN_API_KEY", WRONG_KEY)
-    code, out, err = run(CHAIN, ACTIVE_ID)
-    assert code == 3
-    assert out == ""
-    assert "AuthenticationError" in err and "HTTP 401" in err
-
-
-def test_not_found_exits_3(api_env: Emulator) -> None:
-    code, out, err = run(CHAIN, "dpnope99", "--json")
-    assert code == 3
-    assert out == ""
-    assert "NotFoundError" in err and "'dpnope99'" in err
-
-
-def test_an_environment_without_a_deployment_exits_3(api_env: Emulator) -> None:
-    api_env.set_environment(CHAIN, "empty", None)
-    code, _, err = run(CHAIN, "--environment", "empty")
-    assert code == 3
-    assert "no current deployment" in err
 
 
 @pytest.mark.parametrize(
@@ -476,19 +398,7 @@ def test_server_and_format_errors_exit_3(api_env: Emulator, fault: Fault, error:
 
 
 def run_process(*argv: str, emulator: Emulator) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
-    env.update(BASETEN_API_KEY=TEST_KEY, BASETEN_API_URL=emulator.url)
-    proc = subprocess.run(
-        [sys.executable, "-m", "provider", "check", *argv],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        check=False,
-    )
-    assert TEST_KEY not in proc.stdout + proc.stderr
-    return proc
+    return run_cli_process("check", *argv, env=cli_env(emulator))
 
 
 def test_help_documents_the_flags_rules_and_exit_codes(emulator: Emulator) -> None:

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +25,6 @@ from provider.emulator import (
     SCENARIOS,
     Emulator,
     Fault,
-    RecordedRequest,
     Step,
     apply_scenario,
     chain_path,
@@ -37,39 +34,14 @@ from provider.emulator import (
     make_chainlet,
     make_deployment,
 )
+from tests.conftest import AUTOSCALING_FIELDS, PROJECT_DIR, FakeClock
 
-REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = (2.0, 5.0)
 AUTH = {"Authorization": f"Api-Key {DEFAULT_API_KEY}"}
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
 DEP_PATH = deployment_path(CHAIN, DEP)
-AUTOSCALING_FIELDS = {
-    "min_replica",
-    "max_replica",
-    "autoscaling_window",
-    "scale_down_delay",
-    "concurrency_target",
-    "target_utilization_percentage",
-    "target_in_flight_tokens",
-}
 BASETEN_ID = re.compile(r"^[a-z0-9]{8}$")
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
 
 
 def get(emu: Emulator, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
@@ -351,14 +323,6 @@ def test_key_never_appears_in_the_log(emu: Emulator) -> None:
         assert "wrong-but-secret" not in repr(rec)
         assert "Api-Key" not in repr(rec)
     assert log[2].path == "/v1/chains?api_key=***"
-    assert set(RecordedRequest.__dataclass_fields__) == {
-        "method",
-        "path",
-        "started",
-        "finished",
-        "status",
-        "authorized",
-    }
 
 
 def test_non_get_methods_are_405_and_recorded(emu: Emulator) -> None:
@@ -931,7 +895,7 @@ def test_make_deployment_shapes() -> None:
 def test_cli_help_lists_scenarios() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "provider.emulator", "--help"],
-        cwd=REPO,
+        cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         timeout=20,
@@ -961,7 +925,7 @@ def test_cli_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_serves_a_scenario_until_terminated() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "provider.emulator", "--port", "0", "--scenario", "rollout"],
-        cwd=REPO,
+        cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

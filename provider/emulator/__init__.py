@@ -31,50 +31,53 @@ What a caller may rely on:
 Run it by hand with ``python -m provider.emulator --scenario rollout`` (``--help`` lists the
 scenarios).
 
-Every name below is importable from ``provider.emulator``; the modules hold, in dependency order:
+Every name below is importable from ``provider.emulator``. The package is split by seam; no
+module reaches into another's private names, and each part talks to the others through
+documented public methods. In dependency order:
 
 * :mod:`~provider.emulator.validation` - the seconds check shared by the value types and the CLI;
-* :mod:`~provider.emulator.timeline` - :class:`Step`, :data:`IN_PROGRESS_STATUSES` and a
-  deployment's timeline state;
-* :mod:`~provider.emulator.faults` - :class:`Fault`, :data:`FAULT_KINDS` and the body
-  transformations of the content faults;
-* :mod:`~provider.emulator.recording` - :class:`RecordedRequest` and the process-wide tally;
-* :mod:`~provider.emulator.fixtures` - the API paths, :func:`make_chainlet`,
-  :func:`make_deployment` and :func:`load_default_fixtures`;
-* :mod:`~provider.emulator.state` - one emulator's in-memory chains, faults and raw answers;
-* :mod:`~provider.emulator.handler` - the HTTP server and request handler (:data:`HOST`);
-* :mod:`~provider.emulator.server` - :class:`Emulator` itself;
-* :mod:`~provider.emulator.scenarios` - :data:`SCENARIOS` and :func:`apply_scenario`;
+* :mod:`~provider.emulator.shapes` - what the API names and serves: paths, :func:`make_chainlet`,
+  :func:`make_deployment`, :data:`IN_PROGRESS_STATUSES`, error messages, the JSON encoding;
+* :mod:`~provider.emulator.store` - the state: chains, deployments, environments and timelines
+  (:class:`Step`), and the normal answer to every route;
+* :mod:`~provider.emulator.faults` - misbehaviour: :class:`Fault`, :data:`FAULT_KINDS`, what each
+  kind answers, raw answers, latency and the queue that hands them out;
+* :mod:`~provider.emulator.recording` - :class:`RecordedRequest`, the request log and the
+  process-wide tally;
+* :mod:`~provider.emulator.http_server` - the HTTP server and request handler (:data:`HOST`);
+* :mod:`~provider.emulator.emulator` - :class:`Emulator`, which puts the parts together;
+* :mod:`~provider.emulator.scenarios` - named setups: :func:`load_default_fixtures`,
+  :data:`SCENARIOS` and :func:`apply_scenario`;
 * :mod:`~provider.emulator.cli` - :func:`main`, run by ``python -m provider.emulator``.
 """
 
 from __future__ import annotations
 
 from .cli import main
+from .emulator import DEFAULT_API_KEY, Emulator
 from .faults import FAULT_KINDS, Fault
-from .fixtures import AUDIO_CHAIN as AUDIO_CHAIN
-from .fixtures import (
+from .http_server import HOST
+from .recording import RecordedRequest
+from .scenarios import AUDIO_CHAIN, RAG_CHAIN, SCENARIOS, apply_scenario, load_default_fixtures
+from .shapes import (
     DEFAULT_CREATED_AT,
+    IN_PROGRESS_STATUSES,
     chain_path,
     deployment_path,
     environment_path,
-    load_default_fixtures,
     make_chainlet,
     make_deployment,
 )
-from .fixtures import RAG_CHAIN as RAG_CHAIN
-from .handler import HOST
-from .recording import RecordedRequest
-from .scenarios import SCENARIOS, apply_scenario
-from .server import DEFAULT_API_KEY, Emulator
-from .timeline import IN_PROGRESS_STATUSES, Step
+from .store import Step
 
 __all__ = [
+    "AUDIO_CHAIN",
     "DEFAULT_API_KEY",
     "DEFAULT_CREATED_AT",
     "FAULT_KINDS",
     "HOST",
     "IN_PROGRESS_STATUSES",
+    "RAG_CHAIN",
     "SCENARIOS",
     "Emulator",
     "Fault",

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from .handler import HOST
+from .emulator import DEFAULT_API_KEY, Emulator
+from .http_server import HOST
 from .scenarios import SCENARIOS, apply_scenario
-from .server import DEFAULT_API_KEY, Emulator
-from .validation import _check_seconds
+from .validation import check_seconds
 
 __all__ = ["main"]
 
@@ -22,7 +22,7 @@ __all__ = ["main"]
 def _non_negative(text: str) -> float:
     try:
         value = float(text)
-        _check_seconds("latency", value)
+        check_seconds("latency", value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value

@@ -1,12 +1,12 @@
-"""What the emulator records about the requests it receives: the per-emulator log entry
-(:class:`RecordedRequest`) and the process-wide tally of methods seen."""
+"""What the emulator records about the requests it receives: each emulator's log
+(:class:`RequestLog` of :class:`RecordedRequest`) and the process-wide tally (:data:`TALLY`)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-__all__ = ["RecordedRequest"]
+__all__ = ["TALLY", "RecordedRequest", "RequestLog", "Tally"]
 
 
 @dataclass(frozen=True)
@@ -29,26 +29,67 @@ class RecordedRequest:
     authorized: bool
 
 
-class _Tally:
-    """Requests by method across every emulator of the process (see ``methods_seen_by_all``)."""
+class RequestLog:
+    """One emulator's requests, in the order they were recorded; thread-safe. Every request
+    recorded here is also counted in :data:`TALLY`."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.methods: dict[str, int] = {}
-        self.emulators = 0
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+
+    def record(self, request: RecordedRequest) -> None:
+        """Append ``request`` and count its method in :data:`TALLY`."""
+        with self._lock:
+            self._requests.append(request)
+        TALLY.count(request.method)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the log."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear(self) -> None:
+        """Forget every recorded request (the tally keeps its counts)."""
+        with self._lock:
+            self._requests.clear()
+
+
+class Tally:
+    """Requests by method and emulators started, across every emulator of the process;
+    thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._methods: dict[str, int] = {}
+        self._emulators = 0
 
     def count(self, method: str) -> None:
-        with self.lock:
-            self.methods[method] = self.methods.get(method, 0) + 1
+        """Count one request with this method."""
+        with self._lock:
+            self._methods[method] = self._methods.get(method, 0) + 1
 
     def started(self) -> None:
-        with self.lock:
-            self.emulators += 1
+        """Count one emulator started."""
+        with self._lock:
+            self._emulators += 1
+
+    def methods(self) -> dict[str, int]:
+        """Requests by method so far (a copy)."""
+        with self._lock:
+            return dict(self._methods)
+
+    def emulators(self) -> int:
+        """Emulators started so far."""
+        with self._lock:
+            return self._emulators
 
     def reset(self) -> None:
-        with self.lock:
-            self.methods.clear()
-            self.emulators = 0
+        """Zero both counts."""
+        with self._lock:
+            self._methods.clear()
+            self._emulators = 0
 
 
-_TALLY = _Tally()
+TALLY = Tally()
+"""The one tally of the process, behind :meth:`~provider.emulator.Emulator.methods_seen_by_all`."""

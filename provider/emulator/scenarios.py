@@ -1,29 +1,107 @@
-"""Named scenarios: ready-made emulator setups for demos and the command line."""
+"""Named setups: the default fixtures every emulator starts with, and the scenarios built on
+them for demos and the command line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .faults import Fault
-from .fixtures import RAG_CHAIN, deployment_path, load_default_fixtures, make_deployment
-from .server import Emulator
-from .timeline import Step
+from .shapes import deployment_path, make_chainlet, make_deployment, short_id
+from .store import Step
 
-__all__ = ["SCENARIOS", "apply_scenario"]
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+__all__ = ["AUDIO_CHAIN", "RAG_CHAIN", "SCENARIOS", "apply_scenario", "load_default_fixtures"]
+
+RAG_CHAIN = "ch7k2p9q"
+AUDIO_CHAIN = "chq2v8n4"
+
+
+def load_default_fixtures(emu: Emulator) -> None:
+    """(Re)load the default chains, replacing whatever the emulator held under their ids.
+
+    * ``ch7k2p9q`` "rag-pipeline": ``dp3m8x1v`` ACTIVE (production), ``dp9w4n2r`` ACTIVE
+      (staging), ``dpbuild1`` BUILDING, ``dpfail01`` BUILD_FAILED (``Generator`` failed, the
+      others stopped), ``dpzero01`` SCALED_TO_ZERO; environments production -> dp3m8x1v and
+      staging -> dp9w4n2r, no candidates.
+    * ``chq2v8n4`` "audio-transcriber": ``dpa1b2c3`` ACTIVE (production).
+    """
+    emu.remove_chain(RAG_CHAIN)
+    emu.remove_chain(AUDIO_CHAIN)
+    emu.add_chain(
+        RAG_CHAIN, "rag-pipeline", team_name="ml-platform", created_at="2026-10-02T08:14:11Z"
+    )
+    for deployment_id, status, environment, created_at in (
+        ("dp3m8x1v", "ACTIVE", "production", "2026-11-18T16:02:45Z"),
+        ("dp9w4n2r", "ACTIVE", "staging", "2026-11-19T10:41:03Z"),
+        ("dpbuild1", "BUILDING", None, "2026-11-20T09:12:30Z"),
+        ("dpfail01", "BUILD_STOPPED", None, "2026-11-17T13:55:09Z"),
+        ("dpzero01", "SCALED_TO_ZERO", None, "2026-11-10T07:20:00Z"),
+    ):
+        deployment = make_deployment(
+            RAG_CHAIN, deployment_id, status=status, environment=environment, created_at=created_at
+        )
+        if deployment_id == "dpfail01":  # the Generator failed to build, the others stopped
+            deployment["status"] = "BUILD_FAILED"
+            deployment["chainlets"][2]["status"] = "BUILD_FAILED"
+        emu.add_deployment(RAG_CHAIN, deployment)
+    emu.set_environment(RAG_CHAIN, "production", "dp3m8x1v", created_at="2026-10-02T08:14:11Z")
+    emu.set_environment(RAG_CHAIN, "staging", "dp9w4n2r", created_at="2026-10-05T12:00:00Z")
+
+    emu.add_chain(
+        AUDIO_CHAIN, "audio-transcriber", team_name="ml-platform", created_at="2026-09-14T11:03:27Z"
+    )
+    chainlets = [
+        make_chainlet(
+            "Entrypoint",
+            instance_type_name="1x2",
+            min_replica=1,
+            max_replica=2,
+            concurrency_target=16,
+            chainlet_id=short_id("chainlet:dpa1b2c3:Entry"),
+        ),
+        make_chainlet(
+            "Transcriber",
+            instance_type_name="A10G:4x16",
+            min_replica=1,
+            max_replica=6,
+            concurrency_target=4,
+            target_in_flight_tokens=None,
+            chainlet_id=short_id("chainlet:dpa1b2c3:Transcriber"),
+        ),
+    ]
+    emu.add_deployment(
+        AUDIO_CHAIN,
+        make_deployment(
+            AUDIO_CHAIN,
+            "dpa1b2c3",
+            environment="production",
+            chainlets=chainlets,
+            created_at="2026-11-12T15:47:51Z",
+        ),
+    )
+    emu.set_environment(AUDIO_CHAIN, "production", "dpa1b2c3", created_at="2026-09-14T11:03:27Z")
 
 
 def _scenario_default(emu: Emulator) -> None:
     load_default_fixtures(emu)
 
 
-def _scenario_rollout(emu: Emulator) -> None:
+def _roll_out(emu: Emulator, deployment_id: str, steps: list[Step]) -> None:
+    """The default fixtures, and a new deployment in production that goes through ``steps``."""
     load_default_fixtures(emu)
     emu.add_deployment(
-        RAG_CHAIN, make_deployment(RAG_CHAIN, "dprollout", created_at="2026-11-27T12:00:00Z")
+        RAG_CHAIN, make_deployment(RAG_CHAIN, deployment_id, created_at="2026-11-27T12:00:00Z")
     )
-    emu.set_environment(RAG_CHAIN, "production", "dprollout")
-    emu.set_timeline(
-        RAG_CHAIN,
+    emu.set_environment(RAG_CHAIN, "production", deployment_id)
+    emu.set_timeline(RAG_CHAIN, deployment_id, steps)
+
+
+def _scenario_rollout(emu: Emulator) -> None:
+    _roll_out(
+        emu,
         "dprollout",
         [
             Step("BUILDING"),
@@ -45,13 +123,8 @@ def _scenario_flaky(emu: Emulator) -> None:
 
 
 def _scenario_build_failed(emu: Emulator) -> None:
-    load_default_fixtures(emu)
-    emu.add_deployment(
-        RAG_CHAIN, make_deployment(RAG_CHAIN, "dpbroken", created_at="2026-11-27T12:00:00Z")
-    )
-    emu.set_environment(RAG_CHAIN, "production", "dpbroken")
-    emu.set_timeline(
-        RAG_CHAIN,
+    _roll_out(
+        emu,
         "dpbroken",
         [
             Step("BUILDING"),

@@ -362,12 +362,6 @@ def test_fault_through_the_client_has_its_defined_outcome_within_bounds(
 
 
 @pytest.fixture(scope="module")
-def shared_emulator() -> Iterator[Emulator]:
-    with Emulator(api_key=TEST_KEY) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
 def host(shared_emulator: Emulator) -> Iterator[ProviderHost]:
     with ProviderHost(env=NO_API_ENV) as h:
         h.configure_api(TEST_KEY, shared_emulator.url)

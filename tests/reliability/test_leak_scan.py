@@ -1,5 +1,5 @@
 """The leak scan: run the whole flow with a recognisable key, failures included, and search
-everything it produced for the key, raw or base64 (:mod:`tests.reliability.leakscan`).
+everything it produced for the key, raw or base64 (:mod:`tests.leakscan`).
 
 What is searched ("places"): every error's str, repr, traceback, attributes and pickle; the
 command line's stdout and stderr (in-process and as a subprocess); the real provider host's
@@ -16,10 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import pickle
-import subprocess
-import sys
 import traceback
 from collections.abc import Callable
 from io import StringIO
@@ -39,7 +36,8 @@ from provider.errors import BasetenError, InvalidInputError
 from provider.functions import get_chain_deployment, get_chain_deployment_output
 from provider.resource import ChainDeploymentProvider
 from provider.testing import ProgramError, run_program
-from tests.conftest import FAST_RETRY, TEST_KEY
+from tests.conftest import FAST_RETRY, TEST_KEY, WRONG_KEY, cli_env, run_cli_process
+from tests.leakscan import Hit, assert_no_key, key_forms, scan
 from tests.provider_host import PROJECT_DIR, ProviderHost, ProviderHostError
 from tests.reliability import report
 from tests.reliability.common import (
@@ -49,13 +47,10 @@ from tests.reliability.common import (
     closed_loopback_port,
     collect_failed_run,
 )
-from tests.reliability.leakscan import Hit, key_forms, scan
 
 pytestmark = pytest.mark.family("leaks")
 
-WRONG_KEY = "sk-wrong-LEAKCHECK-0c1d2e3f"
 KEYS = (TEST_KEY, WRONG_KEY)
-SUBPROCESS_TIMEOUT = 30.0
 
 
 class Places:
@@ -102,6 +97,14 @@ def test_leak_scan_finds_the_key_in_every_form_it_looks_for() -> None:
     hits = scan(places, TEST_KEY)
     assert {h.place for h in hits} == set(places) - {"clean"}
     assert len(key_forms(TEST_KEY)) >= 4
+    # The assertion form every other test uses: it fails on any of those places, for either key.
+    for name, text in places.items():
+        if name != "clean":
+            with pytest.raises(AssertionError, match="the API key leaked"):
+                assert_no_key(text)
+    with pytest.raises(AssertionError, match="leaked"):
+        assert_no_key("x", base64.b64encode(WRONG_KEY.encode()).decode())
+    assert_no_key(places["clean"])
 
 
 def _client_errors(places: Places, emulator: Emulator) -> None:
@@ -190,21 +193,12 @@ def _cli(places: Places, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) ->
     places.add("cli key with newline: stderr", err.getvalue())
     monkeypatch.setenv("BASETEN_API_KEY", TEST_KEY)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
-    env.update(BASETEN_API_KEY=TEST_KEY, BASETEN_API_URL=emulator.url)
     for name, argv in {
         "table": ["get", CHAIN, DEP],
         "404": ["get", CHAIN, "dpnope99"],
         "bad url": ["get", CHAIN, DEP, f"--api-url=http://user:{TEST_KEY}@x.invalid"],
     }.items():
-        proc = subprocess.run(
-            [sys.executable, "-m", "provider", *argv],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            timeout=SUBPROCESS_TIMEOUT,
-            check=False,
-        )
+        proc = run_cli_process(*argv, env=cli_env(emulator), check_keys=False)
         places.add(f"cli process {name}: stdout", proc.stdout)
         places.add(f"cli process {name}: stderr", proc.stderr)
 

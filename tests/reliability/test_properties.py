@@ -56,15 +56,9 @@ ONE_ATTEMPT = RetryPolicy(max_attempts=1, max_elapsed=5.0, backoff=Backoff(0.01,
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with Emulator(api_key=TEST_KEY) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def api(server: Emulator) -> Iterator[BasetenClient]:
+def api(shared_emulator: Emulator) -> Iterator[BasetenClient]:
     with BasetenClient(
-        api_key=TEST_KEY, base_url=server.url, retry=ONE_ATTEMPT, timeout=(2.0, 2.0)
+        api_key=TEST_KEY, base_url=shared_emulator.url, retry=ONE_ATTEMPT, timeout=(2.0, 2.0)
     ) as client:
         yield client
 
@@ -164,10 +158,10 @@ def _serve_and_call(server: Emulator, api: BasetenClient, call: str, body: bytes
 @PROFILE
 @given(call=st.sampled_from(sorted(CALLS)), value=json_values)
 def test_any_json_with_200_is_a_model_or_a_format_error(
-    server: Emulator, api: BasetenClient, call: str, value: Any
+    shared_emulator: Emulator, api: BasetenClient, call: str, value: Any
 ) -> None:
     try:
-        result = _serve_and_call(server, api, call, _body(value))
+        result = _serve_and_call(shared_emulator, api, call, _body(value))
     except ResponseFormatError as exc:
         event("format error")
         assert exc.status == 200 and str(exc)
@@ -179,10 +173,10 @@ def test_any_json_with_200_is_a_model_or_a_format_error(
 @PROFILE
 @given(body=mutated_deployments())
 def test_any_near_miss_of_a_deployment_is_a_model_or_a_format_error_naming_a_field(
-    server: Emulator, api: BasetenClient, body: Any
+    shared_emulator: Emulator, api: BasetenClient, body: Any
 ) -> None:
     try:
-        result = _serve_and_call(server, api, "deployment", _body(body))
+        result = _serve_and_call(shared_emulator, api, "deployment", _body(body))
     except ResponseFormatError as exc:
         event("format error" if exc.field is None else "format error naming a field")
         assert exc.status == 200
@@ -198,10 +192,12 @@ def test_any_near_miss_of_a_deployment_is_a_model_or_a_format_error_naming_a_fie
     content_type=st.sampled_from(["application/json", "text/html", "", "application/x+json"]),
 )
 def test_any_bytes_with_200_are_a_model_or_a_format_error(
-    server: Emulator, api: BasetenClient, body: bytes, content_type: str
+    shared_emulator: Emulator, api: BasetenClient, body: bytes, content_type: str
 ) -> None:
     try:
-        result = _serve_and_call(server, api, "deployment", body, content_type=content_type)
+        result = _serve_and_call(
+            shared_emulator, api, "deployment", body, content_type=content_type
+        )
     except ResponseFormatError as exc:
         assert exc.status == 200
     else:
@@ -234,11 +230,11 @@ def _family(status: int) -> type[BasetenError]:
     | st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=16),
 )
 def test_any_error_answer_is_the_baseten_error_for_its_status(
-    server: Emulator, api: BasetenClient, status: int, body: bytes, retry_after: str | None
+    shared_emulator: Emulator, api: BasetenClient, status: int, body: bytes, retry_after: str | None
 ) -> None:
     headers = [("Retry-After", retry_after)] if retry_after is not None else []
     with pytest.raises(BasetenError) as caught:
-        _serve_and_call(server, api, "deployment", body, status=status, headers=headers)
+        _serve_and_call(shared_emulator, api, "deployment", body, status=status, headers=headers)
     assert isinstance(caught.value, _family(status))
     assert caught.value.status == status
     assert TEST_KEY not in str(caught.value)
@@ -255,20 +251,20 @@ ID_TEXT = st.text(max_size=40) | st.text(
 @PROFILE
 @given(chain_id=ID_TEXT, deployment_id=ID_TEXT)
 def test_any_id_is_refused_or_stays_one_segment_inside_v1_chains(
-    server: Emulator, api: BasetenClient, chain_id: str, deployment_id: str
+    shared_emulator: Emulator, api: BasetenClient, chain_id: str, deployment_id: str
 ) -> None:
-    server.clear_requests()
+    shared_emulator.clear_requests()
     try:
         api.get_chain_deployment(chain_id, deployment_id)
     except InvalidInputError as exc:
         event("refused")
         assert exc.field in ("chain_id", "chain_deployment_id")
-        assert server.requests == []
+        assert shared_emulator.requests == []
         return
     except NotFoundError:
         pass  # the usual answer for ids the emulator does not know
     event("sent")
-    [request] = server.requests
+    [request] = shared_emulator.requests
     segments = request.path.split("/")
     assert segments[:3] == ["", "v1", "chains"] and segments[4] == "deployments"
     assert len(segments) == 6

@@ -1,17 +1,21 @@
-"""Search everything a flow produced for an API key, raw or base64-encoded.
+"""The one leak oracle: search everything a flow produced for an API key, raw or base64.
 
-:func:`key_forms` lists what to look for: the key itself and its base64 encodings (standard
-and URL-safe) at each of the three byte alignments, trimmed to the characters that do not
-depend on the neighbouring bytes, so the key is found even inside a longer base64 string (a
-pickled provider, a serialized Struct, an encoded header). :func:`scan` searches named texts
-("places") and returns every hit.
+:data:`TEST_KEY` is the key tests configure and :data:`WRONG_KEY` the one they use to be
+refused; both are recognisable. :func:`key_forms` lists what to look for: the key itself and
+its base64 encodings (standard and URL-safe) at each of the three byte alignments, trimmed to
+the characters that do not depend on the neighbouring bytes, so the key is found even inside a
+longer base64 string (a pickled provider, a serialized Struct, an encoded header). :func:`scan`
+searches named texts ("places") and returns every hit; :func:`assert_no_key` fails on any.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+TEST_KEY = "sk-test-LEAKCHECK-7f3a9c2e"
+WRONG_KEY = "sk-wrong-NOTTHEKEY-0c1d2e3f"
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,10 @@ def scan(places: Mapping[str, str | bytes], key: str) -> list[Hit]:
                 hits.append(Hit(place, form, start))
                 start = text.find(form, start + 1)
     return hits
+
+
+def assert_no_key(*texts: str | bytes, keys: Iterable[str] = (TEST_KEY, WRONG_KEY)) -> None:
+    """Fail, naming the text and the form, if any of ``keys`` appears in any of ``texts``."""
+    places = {f"text {n}": text for n, text in enumerate(texts)}
+    hits = [hit for key in keys for hit in scan(places, key)]
+    assert not hits, "the API key leaked: " + ", ".join(f"{h.form!r} in {h.place}" for h in hits)

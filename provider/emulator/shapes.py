@@ -1,36 +1,41 @@
-"""What the emulator serves: API paths, builders for valid chain fixtures, and the default
-fixtures every :class:`~provider.emulator.Emulator` starts with unless told otherwise."""
+"""What the API names and serves: resource paths, builders for valid chain bodies, the error
+message for a status, and the one JSON encoding every answer uses."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
-from typing import TYPE_CHECKING, Any
+import json
+from http import HTTPStatus
+from typing import Any
 from urllib.parse import quote
 
-from .timeline import IN_PROGRESS_STATUSES
-
-if TYPE_CHECKING:
-    from .server import Emulator
-
 __all__ = [
-    "AUDIO_CHAIN",
     "DEFAULT_CREATED_AT",
-    "RAG_CHAIN",
+    "IN_PROGRESS_STATUSES",
     "chain_path",
+    "chainlets_of",
     "deployment_path",
     "environment_path",
-    "load_default_fixtures",
     "make_chainlet",
     "make_deployment",
+    "route_path",
+    "short_id",
+    "status_message",
+    "to_json",
 ]
 
 DEFAULT_CREATED_AT = "2026-11-20T09:30:00Z"
 """``created_at`` used by the fixture builders when none is given."""
 
+IN_PROGRESS_STATUSES: frozenset[str] = frozenset(
+    {"BUILDING", "DEPLOYING", "LOADING_MODEL", "UPDATING", "WAKING_UP"}
+)
+"""Statuses during which a chainlet's ``autoscaling_settings`` is null (built and served)."""
+
 
 # --------------------------------------------------------------------------------------------
-# Paths and fixture builders
+# Paths
 
 
 def chain_path(chain_id: str) -> str:
@@ -48,7 +53,18 @@ def environment_path(chain_id: str, env_name: str) -> str:
     return f"{chain_path(chain_id)}/environments/{quote(env_name, safe='')}"
 
 
-def _short_id(seed: str) -> str:
+def route_path(target: str) -> str:
+    """A request target without its query string and fragment: what routes, faults and
+    :meth:`~provider.emulator.Emulator.requests_for` match on."""
+    return target.split("?", 1)[0].split("#", 1)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Bodies
+
+
+def short_id(seed: str) -> str:
+    """Eight characters of ``[0-9a-z]`` derived from ``seed``, the same on every run."""
     # Deterministic, so fixtures (and anything snapshotting them) are stable between runs.
     number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
     alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -100,7 +116,7 @@ def make_chainlet(
         "target_in_flight_tokens": target_in_flight_tokens,
     }
     return {
-        "id": chainlet_id if chainlet_id is not None else _short_id(f"chainlet:{name}"),
+        "id": chainlet_id if chainlet_id is not None else short_id(f"chainlet:{name}"),
         "name": name,
         "autoscaling_settings": None if in_progress else settings,
         "instance_type_name": instance_type_name,
@@ -134,20 +150,18 @@ def make_deployment(
     id. Given ``chainlets`` are deep-copied as they are.
     """
     if chainlets is None:
-        built = []
-        for name, instance_type, min_replica, max_replica, target in _DEFAULT_CHAINLETS:
-            built.append(
-                make_chainlet(
-                    name,
-                    status=status,
-                    instance_type_name=instance_type,
-                    min_replica=0 if status == "SCALED_TO_ZERO" else min_replica,
-                    max_replica=max_replica,
-                    concurrency_target=target,
-                    chainlet_id=_short_id(f"chainlet:{chain_id}:{deployment_id}:{name}"),
-                )
+        chainlets = [
+            make_chainlet(
+                name,
+                status=status,
+                instance_type_name=instance_type,
+                min_replica=0 if status == "SCALED_TO_ZERO" else min_replica,
+                max_replica=max_replica,
+                concurrency_target=target,
+                chainlet_id=short_id(f"chainlet:{chain_id}:{deployment_id}:{name}"),
             )
-        chainlets = built
+            for name, instance_type, min_replica, max_replica, target in _DEFAULT_CHAINLETS
+        ]
     return {
         "id": deployment_id,
         "created_at": created_at,
@@ -158,91 +172,43 @@ def make_deployment(
     }
 
 
+def chainlets_of(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chainlet dicts of a deployment body (none if ``chainlets`` is missing or not a
+    list); the dicts themselves, so editing them edits the body."""
+    chainlets = deployment.get("chainlets")
+    if not isinstance(chainlets, list):
+        return []
+    return [c for c in chainlets if isinstance(c, dict)]
+
+
 # --------------------------------------------------------------------------------------------
-# Default fixtures
+# Encoding
 
-RAG_CHAIN = "ch7k2p9q"
-AUDIO_CHAIN = "chq2v8n4"
+_STATUS_MESSAGES: dict[int, str] = {
+    400: "Bad request",
+    401: "Invalid or missing API key",
+    403: "You do not have permission to perform this action",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
 
 
-def load_default_fixtures(emu: Emulator) -> None:
-    """(Re)load the default chains, replacing whatever the emulator held under their ids.
+def status_message(status: int) -> str:
+    """The ``message`` of an error body with this status: Baseten's wording where known, else
+    the HTTP reason phrase, else ``Error <status>``."""
+    if status in _STATUS_MESSAGES:
+        return _STATUS_MESSAGES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"Error {status}"
 
-    * ``ch7k2p9q`` "rag-pipeline": ``dp3m8x1v`` ACTIVE (production), ``dp9w4n2r`` ACTIVE
-      (staging), ``dpbuild1`` BUILDING, ``dpfail01`` BUILD_FAILED (``Generator`` failed, the
-      others stopped), ``dpzero01`` SCALED_TO_ZERO; environments production -> dp3m8x1v and
-      staging -> dp9w4n2r, no candidates.
-    * ``chq2v8n4`` "audio-transcriber": ``dpa1b2c3`` ACTIVE (production).
-    """
-    emu._drop_chain(RAG_CHAIN)
-    emu._drop_chain(AUDIO_CHAIN)
-    emu.add_chain(
-        RAG_CHAIN, "rag-pipeline", team_name="ml-platform", created_at="2026-10-02T08:14:11Z"
-    )
-    add = emu.add_deployment
-    add(
-        RAG_CHAIN,
-        make_deployment(
-            RAG_CHAIN, "dp3m8x1v", environment="production", created_at="2026-11-18T16:02:45Z"
-        ),
-    )
-    add(
-        RAG_CHAIN,
-        make_deployment(
-            RAG_CHAIN, "dp9w4n2r", environment="staging", created_at="2026-11-19T10:41:03Z"
-        ),
-    )
-    add(
-        RAG_CHAIN,
-        make_deployment(
-            RAG_CHAIN, "dpbuild1", status="BUILDING", created_at="2026-11-20T09:12:30Z"
-        ),
-    )
-    failed = make_deployment(
-        RAG_CHAIN, "dpfail01", status="BUILD_STOPPED", created_at="2026-11-17T13:55:09Z"
-    )
-    failed["status"] = "BUILD_FAILED"
-    failed["chainlets"][2]["status"] = "BUILD_FAILED"
-    add(RAG_CHAIN, failed)
-    add(
-        RAG_CHAIN,
-        make_deployment(
-            RAG_CHAIN, "dpzero01", status="SCALED_TO_ZERO", created_at="2026-11-10T07:20:00Z"
-        ),
-    )
-    emu.set_environment(RAG_CHAIN, "production", "dp3m8x1v", created_at="2026-10-02T08:14:11Z")
-    emu.set_environment(RAG_CHAIN, "staging", "dp9w4n2r", created_at="2026-10-05T12:00:00Z")
 
-    emu.add_chain(
-        AUDIO_CHAIN, "audio-transcriber", team_name="ml-platform", created_at="2026-09-14T11:03:27Z"
-    )
-    chainlets = [
-        make_chainlet(
-            "Entrypoint",
-            instance_type_name="1x2",
-            min_replica=1,
-            max_replica=2,
-            concurrency_target=16,
-            chainlet_id=_short_id("chainlet:dpa1b2c3:Entry"),
-        ),
-        make_chainlet(
-            "Transcriber",
-            instance_type_name="A10G:4x16",
-            min_replica=1,
-            max_replica=6,
-            concurrency_target=4,
-            target_in_flight_tokens=None,
-            chainlet_id=_short_id("chainlet:dpa1b2c3:Transcriber"),
-        ),
-    ]
-    add(
-        AUDIO_CHAIN,
-        make_deployment(
-            AUDIO_CHAIN,
-            "dpa1b2c3",
-            environment="production",
-            chainlets=chainlets,
-            created_at="2026-11-12T15:47:51Z",
-        ),
-    )
-    emu.set_environment(AUDIO_CHAIN, "production", "dpa1b2c3", created_at="2026-09-14T11:03:27Z")
+def to_json(body: Any) -> bytes:
+    """The bytes of a JSON body as the emulator sends it (UTF-8, ``", "`` and ``": "``)."""
+    return json.dumps(body, separators=(", ", ": ")).encode("utf-8")
