@@ -40,6 +40,7 @@ from provider.functions import MAX_IN_FLIGHT
 from provider.models import ChainDeployment
 from provider.plugin.server import engine_address
 from tests.conftest import TEST_KEY
+from tests.leakscan import scan
 from tests.plugin_engine import (
     UNKNOWN,
     PluginCallError,
@@ -51,7 +52,6 @@ from tests.plugin_engine import (
     urn_of,
 )
 from tests.provider_host import wait_until
-from tests.reliability.leakscan import scan
 
 CHAIN = "ch7k2p9q"
 ACTIVE_ID = "dp3m8x1v"
