@@ -567,6 +567,18 @@ def test_api_errors_are_one_clean_line(
     assert len(gets(emulator)) == 1
 
 
+def test_a_request_the_sdk_cannot_read_is_one_line_not_a_traceback(plugin: PluginProcess) -> None:
+    broken_secret = {k: v for k, v in secret(CHAIN).items() if k != "value"}
+    with pytest.raises(PluginCallError) as info:
+        plugin.create(by_id(chainId=broken_secret))
+    assert info.value.code == grpc.StatusCode.INTERNAL
+    assert info.value.details == (
+        "Internal error in the Baseten provider: ValueError: Secret value missing 'value' field."
+    )
+    assert_clean(info.value)
+    assert plugin.running
+
+
 # -- Diff --------------------------------------------------------------------------------------
 
 
@@ -921,6 +933,7 @@ def test_fifty_concurrent_invokes_run_together_within_the_request_bound(
 
 def test_the_key_appears_nowhere_but_as_the_secret_config(plugin: PluginProcess) -> None:
     remember("module plugin", plugin)
+    assert plugin.stderr == ""  # the engine shows a plugin's stderr to the user: nothing there
     places = dict(_places)
     assert places  # every response, error text, stderr and log line so far
     assert scan(places, TEST_KEY) == []
