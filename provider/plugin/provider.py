@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import os
 import threading
 import time
@@ -160,7 +161,8 @@ class _BoundedClient(BasetenClient):
         self._slots_total = total
 
     def _slot(self, deadline: Deadline | None) -> None:
-        timeout = None if deadline is None else deadline.remaining()
+        remaining = None if deadline is None else deadline.remaining()
+        timeout = None if remaining is None or math.isinf(remaining) else remaining
         if not self._slots.acquire(timeout=timeout):
             error = TransportError(
                 f"no request could be sent: {self._slots_total} were in flight until the deadline",
