@@ -71,10 +71,6 @@ def test_classify_anything_else_is_unknown(status: str) -> None:
     assert classify(status) is StatusClass.UNKNOWN
 
 
-def test_default_ready_set_is_active_only() -> None:
-    assert frozenset({"ACTIVE"}) == DEFAULT_READY
-
-
 # -- assess: ready -------------------------------------------------------------------------
 
 
