@@ -1,0 +1,76 @@
+"""Errors as the engine shows them: one clean line, never a traceback.
+
+The SDK's server reports any exception from a provider method as ``Unexpected <class
+'Exception'>: <message>`` followed by a Python traceback. Every engine call of the plugin
+instead raises :class:`PluginError`, whose ``message`` is the whole text the user sees and whose
+``code`` is the gRPC status; :mod:`provider.plugin.server` answers the call with exactly those.
+
+Messages follow :data:`provider.errors.PRESENTATIONS` (``<title>: <the core's message>``), spell
+input names as the schema does (``chainDeploymentId``), and say where to set the API key when
+the key is the problem.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from ..errors import (
+    INTERNAL,
+    ApiError,
+    AuthenticationError,
+    BasetenError,
+    CancelledError,
+    InvalidInputError,
+    NotFoundError,
+    one_line,
+    presentation,
+)
+from .values import camel_text
+
+KEY_HINT = (
+    "set it with `pulumi config set --secret baseten:apiKey` or the BASETEN_API_KEY "
+    "environment variable"
+)
+
+
+class PluginError(Exception):
+    """An engine call's failure, as the engine will show it (``message``, one line)."""
+
+    def __init__(
+        self, message: str, code: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _code(exc: BaseException) -> grpc.StatusCode:
+    # Any code but UNKNOWN, INTERNAL and DATA_LOSS tells the engine the failure is understood
+    # and the resource's state is as it was: true for every BasetenError (nothing is ever
+    # changed on Baseten). CANCELLED and DEADLINE_EXCEEDED are left to gRPC's own meanings.
+    if isinstance(exc, InvalidInputError):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, AuthenticationError):
+        return grpc.StatusCode.UNAUTHENTICATED
+    if isinstance(exc, NotFoundError):
+        return grpc.StatusCode.NOT_FOUND
+    if isinstance(exc, CancelledError):
+        return grpc.StatusCode.ABORTED
+    if isinstance(exc, ApiError):
+        return grpc.StatusCode.UNAVAILABLE
+    if isinstance(exc, BasetenError):
+        return grpc.StatusCode.FAILED_PRECONDITION
+    return grpc.StatusCode.INTERNAL
+
+
+def plugin_error(exc: BaseException, *, redact: str = "") -> PluginError:
+    """``exc`` as the engine should show it. A :class:`~provider.errors.BasetenError` gets its
+    title and message; anything else is a bug, shown as :data:`provider.errors.INTERNAL` in one
+    line. ``redact`` (the API key) never appears in the message, whatever the error says."""
+    shown = presentation(exc) if isinstance(exc, BasetenError) else INTERNAL
+    text = camel_text(f"{shown.title}: {one_line(exc)}")
+    if getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError):
+        text += f" ({KEY_HINT})"
+    if redact:
+        text = text.replace(redact, "<redacted>")
+    return PluginError(text, _code(exc))

@@ -1,0 +1,114 @@
+"""The resource's rules, as :mod:`provider.resource` applies them, for any front end.
+
+These are the dynamic provider's private helpers (``_query_from``, ``_resource_id``,
+``_identity_changes`` and the id/refresh logic of ``read``), written against the snake_case
+names of :mod:`provider.inputs` and :mod:`provider.outputs` only, so the native plugin follows
+exactly the same rules. They belong in the core (a public module both front ends import); until
+they move there, this module holds them and nothing in it knows about the plugin.
+
+What a caller may rely on: nothing here does I/O; every function takes and returns plain
+values keyed by the core's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidInputError
+from ..inputs import INPUT_NAMES, RESOURCE_WAIT_FOR
+from ..lookup import DeploymentQuery
+from ..models import ChainDeployment
+from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, deployment_outputs
+
+
+def query_from(values: Mapping[str, Any], *, gated: bool = True) -> DeploymentQuery:
+    """The query an input mapping describes. A missing ``wait_for`` is the resource's gate
+    (``["ACTIVE"]``) when ``gated``, no wait otherwise (the function form). Raises the first
+    :class:`InvalidInputError`."""
+    picked = {name: values.get(name) for name in INPUT_NAMES}
+    if picked["wait_for"] is None and gated:
+        picked["wait_for"] = list(RESOURCE_WAIT_FOR)
+    return DeploymentQuery.parse(picked)
+
+
+def resource_id(deployment: ChainDeployment) -> str:
+    """``CHAIN_ID/DEPLOYMENT_ID``: the resource's id, and all ``import`` needs."""
+    return f"{deployment.chain_id}/{deployment.id}"
+
+
+def parse_resource_id(id_: str) -> tuple[str, str]:
+    """``(chain_id, chain_deployment_id)`` from a resource id; :class:`InvalidInputError`
+    (field ``id``) for anything that is not two valid ids joined by one ``/``."""
+    chain_id, sep, deployment_id = (id_ or "").partition("/")
+    if not sep or not chain_id or not deployment_id or "/" in deployment_id:
+        raise InvalidInputError("id", f"{id_!r} is not of the form CHAIN_ID/CHAIN_DEPLOYMENT_ID")
+    return chain_id, deployment_id
+
+
+def identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Which identity inputs changed, judging the new inputs against the stored outputs
+    (which say how the deployment was found): a change of any of them replaces."""
+    changes = []
+    if olds.get("chain_id") != news.get("chain_id"):
+        changes.append("chain_id")
+    if news.get("chain_deployment_id") is not None:
+        if (
+            olds.get("lookup_by") != LOOKUP_BY_ID
+            or olds.get("chain_deployment_id") != news["chain_deployment_id"]
+        ):
+            changes.append("chain_deployment_id")
+    elif olds.get("lookup_by") != LOOKUP_BY_ENVIRONMENT or olds.get("environment") != news.get(
+        "environment"
+    ):
+        changes.append("environment")
+    return changes
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    """How to re-read a stored resource (refresh) or an id alone (import).
+
+    ``query`` reads exactly the deployment the id names (a refresh never follows a promotion:
+    that is the diff's job). ``environment`` is set when the resource was looked up by
+    environment, so its outputs and inputs keep saying so.
+    """
+
+    query: DeploymentQuery
+    environment: str | None
+    stored: Mapping[str, Any]
+
+    def outputs(self, deployment: ChainDeployment) -> dict[str, Any]:
+        """The resource's outputs for ``deployment`` as just read (snake_case names)."""
+        if self.environment is None:
+            return deployment_outputs(self.query, deployment)
+        relabelled = deployment.model_copy(update={"environment": self.environment})
+        outputs = deployment_outputs(self.query, relabelled)
+        outputs["lookup_by"] = LOOKUP_BY_ENVIRONMENT
+        return outputs
+
+    def inputs(self, chain_id: str, deployment_id: str) -> dict[str, Any]:
+        """The inputs a program would write for this resource (import returns these)."""
+        inputs = dict(self.stored)
+        if self.environment is not None:
+            inputs["chain_id"] = chain_id
+            inputs.pop("chain_deployment_id", None)
+        else:
+            inputs.pop("environment", None)
+            inputs.update(chain_id=chain_id, chain_deployment_id=deployment_id)
+        inputs.setdefault("wait_for", list(RESOURCE_WAIT_FOR))
+        return inputs
+
+
+def refresh_plan(id_: str, stored_outputs: Mapping[str, Any]) -> RefreshPlan:
+    """The plan for ``Read``: ``stored_outputs`` are the resource's state (empty on import).
+    Raises :class:`InvalidInputError` for a malformed id."""
+    chain_id, deployment_id = parse_resource_id(id_)
+    stored = {k: stored_outputs[k] for k in INPUT_NAMES if stored_outputs.get(k) is not None}
+    environment = stored_outputs.get("environment")
+    by_environment = stored_outputs.get("lookup_by") == LOOKUP_BY_ENVIRONMENT and environment
+    query = query_from(
+        {**stored, "chain_id": chain_id, "chain_deployment_id": deployment_id, "environment": None}
+    )
+    return RefreshPlan(query, str(environment) if by_environment else None, stored)

@@ -1,0 +1,178 @@
+"""Values between the engine's form and the core's, derived from the declarations.
+
+The engine speaks camelCase property names (``chainDeploymentId``, ``instanceTypeName``) in
+:class:`~pulumi.provider.experimental.property_value.PropertyValue` trees; the core speaks the
+snake_case names of :data:`provider.inputs.INPUTS`, :data:`provider.outputs.OUTPUTS` and the
+API models, in plain JSON-ready values. This module is the one translation between the two:
+
+* :func:`plain` / :func:`property_value` - PropertyValue trees to plain values and back
+  (integers become numbers, tuples lists; a preview's unknown stays the string
+  :data:`UNKNOWN`, as the engine sends it to a provider that does not accept outputs);
+* :func:`inputs_from_wire` and :func:`outputs_from_wire` - top-level names back to snake_case;
+* :func:`outputs_to_wire` - a lookup's outputs as the engine stores them: nulls dropped from
+  maps (:func:`provider.outputs.to_engine`) and object keys camelCased *by type*, so chainlet
+  fields are renamed but the chainlet names that key ``chainletsByName`` are not;
+* :func:`camel_text` - a core message with the snake_case names a user of the plugin never
+  sees replaced by the names in its schema.
+
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime import rpc
+from pydantic import BaseModel
+
+from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
+from ..inputs import INPUTS
+from ..outputs import OUTPUTS, to_engine
+
+UNKNOWN: str = rpc.UNKNOWN
+"""A value the engine does not know yet (preview), as it reaches this provider."""
+
+INPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in INPUTS}
+OUTPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in OUTPUTS}
+
+CONFIG_NAMES: Mapping[str, str] = {"api_key": "apiKey", "base_url": "apiUrl"}
+"""The core's names of the two settings (:mod:`provider.ids`), and the plugin's."""
+
+
+def is_unknown(value: object) -> bool:
+    """True for a value not known yet, or a list holding one (the engine sends unknown list
+    items inside known lists)."""
+    if isinstance(value, list | tuple):
+        return any(is_unknown(item) for item in value)
+    return value == UNKNOWN
+
+
+# -- PropertyValue trees ----------------------------------------------------------------------
+
+
+def plain(value: PropertyValue) -> Any:
+    """``value`` as plain Python: secrets unwrapped, sequences as lists, maps as dicts,
+    a computed value as :data:`UNKNOWN`."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {k: plain(v) for k, v in inner.items()}
+    if isinstance(inner, Sequence) and not isinstance(inner, str):
+        return [plain(v) for v in inner]
+    return inner
+
+
+def plain_map(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in values.items()}
+
+
+def contains_secret(values: Mapping[str, PropertyValue]) -> bool:
+    return any(v.contains_secret() for v in values.values())
+
+
+def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
+    """A plain JSON-ready value as a PropertyValue (integers become numbers, as on the wire)."""
+    if value is None or isinstance(value, bool | str | float):
+        converted: Any = value
+    elif isinstance(value, int):
+        converted = float(value)
+    elif isinstance(value, Mapping):
+        converted = {str(k): property_value(v) for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        converted = [property_value(v) for v in value]
+    else:
+        raise TypeError(f"no engine value for {type(value).__name__}")
+    return PropertyValue(converted, is_secret=secret)
+
+
+def property_map(values: Mapping[str, Any], *, secret: bool = False) -> dict[str, PropertyValue]:
+    """Each value as a PropertyValue; ``secret`` marks every one of them secret."""
+    return {k: property_value(v, secret=secret) for k, v in values.items()}
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+def inputs_from_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared inputs among ``values`` (camelCase names), by their snake_case names.
+    Anything else (an API key passed as a property, a typo) is left out."""
+    return {
+        name: values[wire]
+        for name, wire in INPUT_WIRE_NAMES.items()
+        if values.get(wire) is not None
+    }
+
+
+def outputs_from_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared outputs among ``values`` (a stored state), by their snake_case names;
+    the values themselves are left as the engine stored them."""
+    return {
+        name: values[wire]
+        for name, wire in OUTPUT_WIRE_NAMES.items()
+        if values.get(wire) is not None
+    }
+
+
+@functools.cache
+def _declared(model: type[BaseModel]) -> Mapping[str, FieldType]:
+    # Models are fixed at import: read their fields once, not per value.
+    return {f.name: f.type for f in model_fields(model)}
+
+
+def wire(field_type: FieldType, value: Any) -> Any:
+    """A value of ``field_type`` with its object keys in camelCase (declared or not)."""
+    if value is None:
+        return None
+    if isinstance(field_type, ListOf) and isinstance(value, list | tuple):
+        return [wire(field_type.item, v) for v in value]
+    if isinstance(field_type, MapOf) and isinstance(value, Mapping):
+        return {k: wire(field_type.item, v) for k, v in value.items()}
+    if isinstance(field_type, ObjectOf) and isinstance(value, Mapping):
+        declared = _declared(field_type.model)
+        return {camel(k): wire(declared[k], v) if k in declared else v for k, v in value.items()}
+    return value
+
+
+def outputs_to_wire(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A lookup's outputs (:func:`provider.outputs.deployment_outputs`) exactly as the engine
+    will store them, so that two output sets compare equal when the engine sees no change."""
+    by_name = {f.name: f for f in OUTPUTS}
+    canonical = to_engine(dict(outputs))
+    return {
+        by_name[name].camel_name: wire(by_name[name].type, value)
+        for name, value in canonical.items()
+        if name in by_name
+    }
+
+
+_SNAKE_NAMES = {
+    snake: camel_name
+    for snake, camel_name in {**INPUT_WIRE_NAMES, **OUTPUT_WIRE_NAMES, **CONFIG_NAMES}.items()
+    if snake != camel_name
+}
+_SNAKE_WORD = re.compile(r"\b(" + "|".join(sorted(_SNAKE_NAMES, key=len, reverse=True)) + r")\b")
+
+
+def camel_text(text: str) -> str:
+    """``text`` with the core's input, output and setting names in the plugin's spelling:
+    ``invalid chain_deployment_id`` becomes ``invalid chainDeploymentId``."""
+    return _SNAKE_WORD.sub(lambda m: _SNAKE_NAMES[m.group(1)], text)
+
+
+def scrub(value: Any, secret: str) -> Any:
+    """``value`` with every occurrence of ``secret`` in its strings (keys included) replaced
+    by ``<redacted>``."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "<redacted>")
+    if isinstance(value, Mapping):
+        return {scrub(k, secret): scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, secret) for v in value]
+    return value
