@@ -91,6 +91,7 @@ _MIN_ATTEMPT_SECONDS = 0.05
 # A DNS failure or a refused connection is rarely transient: one retry, not the whole policy.
 _UNREACHABLE_ATTEMPTS = 2
 _M = TypeVar("_M", bound=BaseModel)
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,17 @@ class BasetenClient:
     # -- the calls ---------------------------------------------------------------------------
 
     def get_chain_deployment(
-        self, chain_id: str, chain_deployment_id: str, *, deadline: Deadline | None = None
+        self,
+        chain_id: str,
+        chain_deployment_id: str,
+        *,
+        deadline: Deadline | None = None,
+        on_warning: Warn | None = None,
     ) -> ChainDeployment:
-        """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``."""
+        """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``.
+
+        Every call takes the caller's ``deadline`` and, optionally, where this call's warnings
+        go (``on_warning``; default: the client's)."""
         c = ids.path_segment("chain_id", chain_id)
         d = ids.path_segment("chain_deployment_id", chain_deployment_id)
         return self._get_model(
@@ -220,6 +229,7 @@ class BasetenClient:
             ChainDeployment,
             what=f"chain deployment {chain_deployment_id!r} of chain {chain_id!r}",
             deadline=deadline,
+            on_warning=on_warning,
         )
 
     def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
@@ -247,7 +257,12 @@ class BasetenClient:
         )
 
     def get_chain_environment(
-        self, chain_id: str, env_name: str, *, deadline: Deadline | None = None
+        self,
+        chain_id: str,
+        env_name: str,
+        *,
+        deadline: Deadline | None = None,
+        on_warning: Warn | None = None,
     ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
         c = ids.path_segment("chain_id", chain_id)
@@ -257,6 +272,7 @@ class BasetenClient:
             ChainEnvironment,
             what=f"environment {env_name!r} of chain {chain_id!r}",
             deadline=deadline,
+            on_warning=on_warning,
         )
 
     def close(self) -> None:
@@ -279,15 +295,22 @@ class BasetenClient:
     # -- the machinery -----------------------------------------------------------------------
 
     def _get_model(
-        self, path: str, model: type[_M], *, what: str, deadline: Deadline | None = None
+        self,
+        path: str,
+        model: type[_M],
+        *,
+        what: str,
+        deadline: Deadline | None = None,
+        on_warning: Warn | None = None,
     ) -> _M:
-        body = self._get(path, what=what, deadline=deadline)
+        warn = on_warning or self._on_warning
+        body = self._get(path, what=what, deadline=deadline, warn=warn)
         try:
             body, echoed = self._redactor.json_body(body)
         except ResponseTooDeepError as exc:
             raise ResponseFormatError(str(exc)) from None
         if echoed:
-            self._on_warning(ECHO_WARNING)
+            warn(ECHO_WARNING)
         try:
             return model.model_validate_json(body)
         except ValidationError as exc:
@@ -295,7 +318,9 @@ class BasetenClient:
         # Raised outside the except block: the error carries no chain back to the body.
         raise error
 
-    def _get(self, path: str, *, what: str, deadline: Deadline | None = None) -> bytes:
+    def _get(
+        self, path: str, *, what: str, deadline: Deadline | None, warn: Warn
+    ) -> bytes:
         """GET ``path`` with retries, within ``deadline`` and the client's own budget; the
         raw body of a 200."""
         policy = self._retry
@@ -312,7 +337,7 @@ class BasetenClient:
             bound.raise_if_cancelled()
             attempt += 1
             limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
-            outcome = self._attempt(path, what, limit, bound)
+            outcome = self._attempt(path, what, limit, bound, warn)
             if isinstance(outcome, _Cancelled):
                 raise CancelledError("cancelled by the caller")
             if not isinstance(outcome, _Retry):
@@ -335,7 +360,7 @@ class BasetenClient:
             bound.sleep(wait, self._sleep)
 
     def _attempt(
-        self, path: str, what: str, limit: float, bound: Deadline
+        self, path: str, what: str, limit: float, bound: Deadline, warn: Warn
     ) -> bytes | _Retry | _Cancelled:
         """One request, given ``limit`` seconds in all: the body of a 200, a :class:`_Retry`,
         :class:`_Cancelled`, or a raised final error."""
@@ -379,7 +404,7 @@ class BasetenClient:
             return body
         message, echoed = _server_message(resp, body, self._redactor)
         if echoed:
-            self._on_warning(ECHO_WARNING)
+            warn(ECHO_WARNING)
         if status in (401, 403):
             raise AuthenticationError(message, status=status)
         if status == 404:

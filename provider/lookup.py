@@ -60,7 +60,13 @@ class DeploymentQuery:
             return f"deployment {self.chain_deployment_id} of chain {self.chain_id}"
         return f"the current deployment of environment {self.environment} of chain {self.chain_id}"
 
-    def fetch(self, client: BasetenClient, deadline: Deadline | None = None) -> ChainDeployment:
+    def fetch(
+        self,
+        client: BasetenClient,
+        deadline: Deadline | None = None,
+        *,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> ChainDeployment:
         """Exactly one GET: the deployment by id, or the environment's current deployment.
 
         The answer must match the question: a deployment of another chain, or with another
@@ -69,12 +75,14 @@ class DeploymentQuery:
         """
         if self.chain_deployment_id is not None:
             found = client.get_chain_deployment(
-                self.chain_id, self.chain_deployment_id, deadline=deadline
+                self.chain_id, self.chain_deployment_id, deadline=deadline, on_warning=on_warning
             )
             self._check_answer(found.chain_id, found.id, self.chain_deployment_id)
             return found
         assert self.environment is not None
-        env = client.get_chain_environment(self.chain_id, self.environment, deadline=deadline)
+        env = client.get_chain_environment(
+            self.chain_id, self.environment, deadline=deadline, on_warning=on_warning
+        )
         self._check_answer(env.chain_id, None, None)
         current = env.current_deployment
         if current is None:
@@ -118,7 +126,7 @@ class DeploymentQuery:
             deadline = Deadline.after(self.timeout_seconds)
         if self.wait_for:
             found = wait_until_ready(
-                lambda d: self.fetch(client, d),
+                lambda d: self.fetch(client, d, on_warning=on_warning),
                 self.wait_for,
                 deadline,
                 sleep=sleep,
@@ -126,7 +134,7 @@ class DeploymentQuery:
                 on_warning=on_warning,
             )
         else:
-            found = self.fetch(client, deadline)
+            found = self.fetch(client, deadline, on_warning=on_warning)
         for message in warnings_for(found, gated=bool(self.wait_for)):
             if on_warning is not None:
                 on_warning(message)

@@ -856,7 +856,7 @@ def test_a_key_in_basetens_answer_is_replaced_with_a_warning(
     assert [c["name"] for c in created["properties"]["chainlets"]] == ["echo-<redacted>"]
     assert scan({"outputs": json.dumps(created)}, TEST_KEY) == []
     warnings = [line for line in engine.lines_for(URN) if line.severity == "WARNING"]
-    assert any("contained the API key" in w.message for w in warnings)
+    assert any("echoed the API key" in w.message for w in warnings)
     assert scan({str(i): line.message for i, line in enumerate(engine.lines)}, TEST_KEY) == []
 
 

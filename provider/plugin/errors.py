@@ -12,6 +12,8 @@ the key is the problem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 
 from ..errors import (
@@ -63,14 +65,14 @@ def _code(exc: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def plugin_error(exc: BaseException, *, redact: str = "") -> PluginError:
+def plugin_error(
+    exc: BaseException, *, redact: Callable[[str], str] = lambda text: text
+) -> PluginError:
     """``exc`` as the engine should show it. A :class:`~provider.errors.BasetenError` gets its
     title and message; anything else is a bug, shown as :data:`provider.errors.INTERNAL` in one
-    line. ``redact`` (the API key) never appears in the message, whatever the error says."""
+    line. ``redact`` removes the API key from the message, whatever the error says."""
     shown = presentation(exc) if isinstance(exc, BasetenError) else INTERNAL
     text = camel_text(f"{shown.title}: {one_line(exc)}")
     if getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError):
         text += f" ({KEY_HINT})"
-    if redact:
-        text = text.replace(redact, "<redacted>")
-    return PluginError(text, _code(exc))
+    return PluginError(redact(text), _code(exc))

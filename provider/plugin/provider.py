@@ -90,6 +90,7 @@ from ..inputs import (
 from ..lookup import DeploymentQuery
 from ..models import ChainDeployment, ChainEnvironment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
+from ..redaction import Redactor
 from ..waiting import Progress
 from . import engine_log
 from .engine_log import EngineLog
@@ -110,7 +111,6 @@ from .values import (
     plain_map,
     property_map,
     property_value,
-    scrub,
 )
 
 MAX_IN_FLIGHT = functions.MAX_IN_FLIGHT
@@ -172,20 +172,34 @@ class _BoundedClient(BasetenClient):
             raise error
 
     def get_chain_deployment(
-        self, chain_id: str, chain_deployment_id: str, *, deadline: Deadline | None = None
+        self,
+        chain_id: str,
+        chain_deployment_id: str,
+        *,
+        deadline: Deadline | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> ChainDeployment:
         self._slot(deadline)
         try:
-            return super().get_chain_deployment(chain_id, chain_deployment_id, deadline=deadline)
+            return super().get_chain_deployment(
+                chain_id, chain_deployment_id, deadline=deadline, on_warning=on_warning
+            )
         finally:
             self._slots.release()
 
     def get_chain_environment(
-        self, chain_id: str, env_name: str, *, deadline: Deadline | None = None
+        self,
+        chain_id: str,
+        env_name: str,
+        *,
+        deadline: Deadline | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> ChainEnvironment:
         self._slot(deadline)
         try:
-            return super().get_chain_environment(chain_id, env_name, deadline=deadline)
+            return super().get_chain_environment(
+                chain_id, env_name, deadline=deadline, on_warning=on_warning
+            )
         finally:
             self._slots.release()
 
@@ -279,15 +293,16 @@ class BasetenProvider(Provider):
         self.log.retarget(address)
 
     def redact(self, text: str) -> str:
-        """``text`` without the API key in use (configured or from the environment)."""
+        """``text`` without the API key in use (configured or from the environment), nor
+        any fragment of it (:class:`provider.redaction.Redactor`)."""
         for key in {self._key_in_use, self._api_key or ""}:
             if key:
-                text = text.replace(key, "<redacted>")
+                text = Redactor(key).text(text)
         return text
 
     def error(self, exc: BaseException) -> PluginError:
         """``exc`` as the engine shows it (redacted)."""
-        return plugin_error(exc, redact=self._key_in_use or self._api_key or "")
+        return plugin_error(exc, redact=self.redact)
 
     def close(self) -> None:
         """Stop the gates, the threads and the connections (the process is ending)."""
@@ -345,22 +360,6 @@ class BasetenProvider(Provider):
                 "operation (Ctrl-C, or the end of the run)",
                 grpc.StatusCode.ABORTED,
             ) from None
-
-    def _outputs(
-        self, outputs: Mapping[str, Any], urn: str, *, secret: bool
-    ) -> dict[str, PropertyValue]:
-        """Outputs (snake_case) as the engine's property map, without the API key."""
-        wired = outputs_to_wire(outputs)
-        key = self._key_in_use
-        scrubbed = scrub(wired, key)
-        if scrubbed != wired:
-            self.log.send(
-                engine_log.WARNING,
-                "Baseten's answer contained the API key; it is replaced by <redacted> in the "
-                "outputs. Rotate the key.",
-                urn=urn,
-            )
-        return property_map(scrubbed, secret=secret)
 
     def _budget(self, query: DeploymentQuery, engine_timeout: float) -> float:
         # The engine sends 0 unless the program set custom timeouts: then timeoutSeconds rules.
@@ -501,7 +500,7 @@ class BasetenProvider(Provider):
         outputs = deployment_outputs(query, deployment)
         return CreateResponse(
             resource_id=resource_id(deployment),
-            properties=self._outputs(outputs, request.urn, secret=secret),
+            properties=property_map(outputs_to_wire(outputs), secret=secret),
         )
 
     @_engine_call
@@ -514,7 +513,7 @@ class BasetenProvider(Provider):
         budget = self._budget(query, request.timeout)
         deployment = await self._blocking(lambda: self._resolve(query, request.urn, budget))
         outputs = deployment_outputs(query, deployment)
-        return UpdateResponse(properties=self._outputs(outputs, request.urn, secret=secret))
+        return UpdateResponse(properties=property_map(outputs_to_wire(outputs), secret=secret))
 
     @_engine_call
     async def read(self, request: ReadRequest) -> ReadResponse:
@@ -534,7 +533,7 @@ class BasetenProvider(Provider):
         inputs = plan.inputs(query.chain_id, query.chain_deployment_id)
         return ReadResponse(
             resource_id=resource_id(deployment),
-            properties=self._outputs(plan.outputs(deployment), request.urn, secret=secret),
+            properties=property_map(outputs_to_wire(plan.outputs(deployment)), secret=secret),
             inputs=property_map(_wire_inputs(inputs), secret=secret),
         )
 

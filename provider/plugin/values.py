@@ -162,17 +162,3 @@ def camel_text(text: str) -> str:
     """``text`` with the core's input, output and setting names in the plugin's spelling:
     ``invalid chain_deployment_id`` becomes ``invalid chainDeploymentId``."""
     return _SNAKE_WORD.sub(lambda m: _SNAKE_NAMES[m.group(1)], text)
-
-
-def scrub(value: Any, secret: str) -> Any:
-    """``value`` with every occurrence of ``secret`` in its strings (keys included) replaced
-    by ``<redacted>``."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, "<redacted>")
-    if isinstance(value, Mapping):
-        return {scrub(k, secret): scrub(v, secret) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v, secret) for v in value]
-    return value
