@@ -50,7 +50,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
-from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -558,7 +557,9 @@ class BasetenProvider(Provider):
         deployment = await self._blocking(lambda: self._resolve(query, "", query.timeout_seconds))
         outputs = deployment_outputs(query, deployment)
         return InvokeResponse(
-            return_value=self._outputs(outputs, "", secret=contains_secret(request.args))
+            return_value=property_map(
+                outputs_to_wire(outputs), secret=contains_secret(request.args)
+            )
         )
 
     # -- cancel -----------------------------------------------------------------------------
