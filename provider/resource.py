@@ -23,7 +23,7 @@ never an output.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi
@@ -47,10 +47,15 @@ from .inputs import (
     RESOURCE_WAIT_FOR,
     input_errors,
 )
+from .lifecycle import (
+    identity_changes,
+    parse_resource_id,
+    query_from,
+    refresh_plan,
+    resource_id,
+)
 from .lookup import DeploymentQuery
 from .outputs import (
-    LOOKUP_BY_ENVIRONMENT,
-    LOOKUP_BY_ID,
     OUTPUT_NAMES,
     OUTPUTS,
     deployment_from_outputs,
@@ -105,18 +110,6 @@ def _engine_call(call: Callable[[], _T]) -> _T:
         raise pulumi_error(exc) from None
 
 
-def _query_from(props: Mapping[str, Any]) -> DeploymentQuery:
-    """The query a property bag describes (a missing wait_for is the resource's gate)."""
-    values = {name: props.get(name) for name in INPUT_NAMES}
-    if values["wait_for"] is None:
-        values["wait_for"] = list(DEFAULT_WAIT_FOR)
-    return DeploymentQuery.parse(values)
-
-
-def _resource_id(deployment: models.ChainDeployment) -> str:
-    return f"{deployment.chain_id}/{deployment.id}"
-
-
 class ChainDeploymentProvider(dyn.ResourceProvider):
     """The engine-facing half of :class:`ChainDeployment`. Holds no state worth pickling."""
 
@@ -154,12 +147,12 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         return dyn.CheckResult(inputs, failures)
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        query = _query_from(props)
+        query = query_from(props)
         deployment = _engine_call(lambda: self._resolve(query))
-        return dyn.CreateResult(_resource_id(deployment), deployment_outputs(query, deployment))
+        return dyn.CreateResult(resource_id(deployment), deployment_outputs(query, deployment))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        query = _query_from(news)
+        query = query_from(news)
         deployment = _engine_call(lambda: self._resolve(query))
         return dyn.UpdateResult(deployment_outputs(query, deployment))
 
@@ -178,10 +171,10 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
             return dyn.DiffResult(changes=True, replaces=replaced)
         if unknown:
             return dyn.DiffResult(changes=True)
-        replaces = _identity_changes(olds, news)
+        replaces = identity_changes(olds, news)
         if replaces:
             return dyn.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        query = _query_from(news)
+        query = query_from(news)
         live = _engine_call(lambda: query.fetch(self._client()))
         if live.id != olds.get("chain_deployment_id"):
             # The environment was promoted to another deployment: a different thing to read.
@@ -192,61 +185,23 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         return dyn.DiffResult(changes=bool(changed) or gate_closed, replaces=[])
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        chain_id, sep, deployment_id = (id_ or "").partition("/")
-        if not sep:
-            raise pulumi_error(
-                InvalidInputError("id", f"{id_!r} is not of the form CHAIN_ID/CHAIN_DEPLOYMENT_ID")
-            )
-        stored = {k: props[k] for k in INPUT_NAMES if props.get(k) is not None}
-        by_environment = props.get("lookup_by") == LOOKUP_BY_ENVIRONMENT and props.get(
-            "environment"
-        )
         # Refresh re-reads this very deployment, whatever the environment points at now.
-        query = _engine_call(
-            lambda: _query_from(
-                {**stored, "chain_id": chain_id, "chain_deployment_id": deployment_id}
-                | {"environment": None}
-            )
-        )
+        plan = _engine_call(lambda: refresh_plan(id_, props))
         try:
-            deployment = query.fetch(self._client())
+            deployment = plan.query.fetch(self._client(), on_warning=pulumi.log.warn)
         except NotFoundError:
             return dyn.ReadResult(None, {})
         except BasetenError as exc:
             raise pulumi_error(exc) from None
-        if by_environment:
-            deployment = deployment.model_copy(update={"environment": props["environment"]})
-        outputs = deployment_outputs(query, deployment)
-        if by_environment:
-            outputs["lookup_by"] = LOOKUP_BY_ENVIRONMENT
-            inputs = {**stored, "chain_id": chain_id}
-            inputs.pop("chain_deployment_id", None)
-        else:
-            stored.pop("environment", None)
-            inputs = {**stored, "chain_id": chain_id, "chain_deployment_id": deployment_id}
-        inputs.setdefault("wait_for", list(DEFAULT_WAIT_FOR))
-        return dyn.ReadResult(_resource_id(deployment), outputs, inputs)
+        chain_id, deployment_id = parse_resource_id(id_)
+        return dyn.ReadResult(
+            resource_id(deployment),
+            plan.outputs(deployment),
+            plan.inputs(chain_id, deployment_id),
+        )
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Forget the resource. Nothing is sent to Baseten: the deployment is not ours."""
-
-
-def _identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Which identity inputs changed, judged against the stored outputs."""
-    changes = []
-    if olds.get("chain_id") != news.get("chain_id"):
-        changes.append("chain_id")
-    if news.get("chain_deployment_id") is not None:
-        if (
-            olds.get("lookup_by") != LOOKUP_BY_ID
-            or olds.get("chain_deployment_id") != news["chain_deployment_id"]
-        ):
-            changes.append("chain_deployment_id")
-    elif olds.get("lookup_by") != LOOKUP_BY_ENVIRONMENT or olds.get("environment") != news.get(
-        "environment"
-    ):
-        changes.append("environment")
-    return changes
 
 
 class ChainDeploymentArgs:

@@ -7,7 +7,6 @@ core as the Python dynamic provider (:mod:`provider.resource`), spelled as Pulum
 * :mod:`~provider.plugin.server` - start-up (arguments, port on stdout), ``Handshake`` and
   clean errors over gRPC; its ``main`` is the console script;
 * :mod:`~provider.plugin.provider` - :class:`BasetenProvider`, each engine call's semantics;
-* :mod:`~provider.plugin.rules` - the resource's rules shared with the dynamic provider;
 * :mod:`~provider.plugin.values` - names and values between the engine's form and the core's;
 * :mod:`~provider.plugin.schema` - the package schema, derived from the declarations;
 * :mod:`~provider.plugin.engine_log` - progress and warnings to the engine's ``Log`` service;

@@ -86,6 +86,7 @@ from ..inputs import (
     RESOURCE_WAIT_FOR,
     input_errors,
 )
+from ..lifecycle import identity_changes, query_from, refresh_plan, resource_id
 from ..lookup import DeploymentQuery
 from ..models import ChainDeployment, ChainEnvironment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
@@ -94,7 +95,6 @@ from ..waiting import Progress
 from . import engine_log
 from .engine_log import EngineLog
 from .errors import PluginError, plugin_error
-from .rules import identity_changes, query_from, refresh_plan, resource_id
 from .schema import CONFIG_API_KEY, CONFIG_API_URL, FUNCTION_TOKEN, PACKAGE, package_schema
 from .values import (
     INPUT_WIRE_NAMES,

@@ -1,10 +1,9 @@
-"""The resource's rules, as :mod:`provider.resource` applies them, for any front end.
+"""How a ``ChainDeployment`` resource lives, for every Pulumi front end.
 
-These are the dynamic provider's private helpers (``_query_from``, ``_resource_id``,
-``_identity_changes`` and the id/refresh logic of ``read``), written against the snake_case
-names of :mod:`provider.inputs` and :mod:`provider.outputs` only, so the native plugin follows
-exactly the same rules. They belong in the core (a public module both front ends import); until
-they move there, this module holds them and nothing in it knows about the plugin.
+Its id (``CHAIN_ID/DEPLOYMENT_ID``, all an import needs), which input changes replace it, and
+how a refresh or an import re-reads it. The Python dynamic provider (:mod:`provider.resource`)
+and the native plugin (:mod:`provider.plugin`) both apply exactly these rules, on the
+snake_case names of :mod:`provider.inputs` and :mod:`provider.outputs`.
 
 What a caller may rely on: nothing here does I/O; every function takes and returns plain
 values keyed by the core's names.
@@ -16,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInputError
-from ..inputs import INPUT_NAMES, RESOURCE_WAIT_FOR
-from ..lookup import DeploymentQuery
-from ..models import ChainDeployment
-from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, deployment_outputs
+from .errors import InvalidInputError
+from .inputs import INPUT_NAMES, RESOURCE_WAIT_FOR
+from .lookup import DeploymentQuery
+from .models import ChainDeployment
+from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, deployment_outputs
 
 
 def query_from(values: Mapping[str, Any], *, gated: bool = True) -> DeploymentQuery:
