@@ -38,6 +38,7 @@ from .errors import (
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     ApiError,
+    AuthenticationError,
     BasetenError,
     one_line,
     presentation,
@@ -513,7 +514,11 @@ def main(
         return _get(args, out, err, cancel)
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
-        print(f"error: {named}{one_line(exc)}", file=err)
+        about_key = getattr(exc, "field", None) == "api_key" or isinstance(
+            exc, AuthenticationError
+        )
+        hint = f" (export {credentials.API_KEY_ENV})" if about_key else ""
+        print(f"error: {named}{one_line(exc)}{hint}", file=err)
         return presentation(exc).exit_code
     except KeyboardInterrupt:
         cancel.set()

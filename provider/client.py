@@ -37,10 +37,10 @@ import http.client
 import json
 import logging
 import math
-import os
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,7 +52,7 @@ import requests
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
-from . import ids, transport
+from . import credentials, ids, transport
 from ._version import __version__
 from .backoff import Backoff
 from .deadline import Deadline
@@ -160,7 +160,8 @@ class BasetenClient:
     cancellable wait and the clock of the client's own budget (each attempt's socket bound is
     measured on the real monotonic clock, since it is about real I/O). ``pool_size`` is how
     many connections are kept open for reuse; more threads than that still work, but their
-    extra connections are closed after each call.
+    extra connections are closed after each call. ``max_in_flight`` bounds the requests this
+    client has open at once (waiting for a turn counts against the caller's deadline).
     """
 
     def __init__(
@@ -171,16 +172,14 @@ class BasetenClient:
         timeout: tuple[float, float] = (10.0, 30.0),
         retry: RetryPolicy | None = None,
         pool_size: int = 32,
+        max_in_flight: int | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
-        key = ids.check_api_key(
-            api_key if api_key is not None else os.environ.get("BASETEN_API_KEY")
-        )
-        if base_url is None:
-            base_url = os.environ.get("BASETEN_API_URL") or ids.DEFAULT_BASE_URL
-        self.base_url = ids.check_base_url(base_url)
+        found = credentials.resolve(api_key, base_url)
+        key = ids.check_api_key(found.api_key)
+        self.base_url = ids.check_base_url(found.base_url)
         if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
         self._timeout = (
@@ -193,6 +192,8 @@ class BasetenClient:
         self._redactor = Redactor(key)
         guard_logs(self._redactor)
         self._on_warning = on_warning or log.warning
+        self._max_in_flight = max_in_flight
+        self._turns = None if max_in_flight is None else threading.BoundedSemaphore(max_in_flight)
         parts = urlsplit(self.base_url)
         self._hostname = parts.hostname or ""
         self._host = parts.netloc
@@ -318,6 +319,20 @@ class BasetenClient:
         # Raised outside the except block: the error carries no chain back to the body.
         raise error
 
+    def _take_turn(self, bound: Deadline, callers: bool) -> None:
+        """Wait for one of the ``max_in_flight`` turns, no longer than ``bound`` allows."""
+        if self._turns is None:
+            return
+        left = bound.remaining()
+        if not self._turns.acquire(timeout=None if math.isinf(left) else left):
+            error = TransportError(
+                f"no request could be sent: {self._max_in_flight} were in flight until the "
+                "deadline",
+                attempts=0,
+            )
+            error.out_of_time = callers
+            raise error
+
     def _get(
         self, path: str, *, what: str, deadline: Deadline | None, warn: Warn
     ) -> bytes:
@@ -336,8 +351,13 @@ class BasetenClient:
         while True:
             bound.raise_if_cancelled()
             attempt += 1
-            limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
-            outcome = self._attempt(path, what, limit, bound, warn)
+            self._take_turn(bound, callers)
+            try:
+                limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
+                outcome = self._attempt(path, what, limit, bound, warn)
+            finally:
+                if self._turns is not None:
+                    self._turns.release()
             if isinstance(outcome, _Cancelled):
                 raise CancelledError("cancelled by the caller")
             if not isinstance(outcome, _Retry):

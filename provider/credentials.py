@@ -29,7 +29,8 @@ class Credentials:
 
 def resolve(api_key: str | None = None, base_url: str | None = None) -> Credentials:
     """The credentials to use: the values given, else the environment, else the default URL.
-    An empty string counts as not given."""
-    key = api_key or os.environ.get(API_KEY_ENV) or None
-    url = base_url or os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
+    ``None`` means not given; an empty value given is kept (and refused by the client), while
+    an empty variable in the environment counts as unset."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
+    url = base_url if base_url is not None else os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
     return Credentials(key, url)

@@ -18,7 +18,6 @@ from .models import KNOWN_STATUSES
 MAX_ID_LENGTH = 128
 """Baseten ids are short (8 characters today); anything longer than this is a mistake."""
 
-DEFAULT_BASE_URL = "https://api.baseten.co"
 
 MAX_TIMEOUT_SECONDS = 365 * 24 * 3600.0
 """The longest timeout accepted: a year. Longer ones are mistakes, and sockets and waits
@@ -62,10 +61,7 @@ def path_segment(field: str, value: object) -> str:
 def check_api_key(value: object) -> str:
     """Return the key if it can be sent in a header; never include it in the error."""
     if value is None or value == "":
-        raise InvalidInputError(
-            "api_key",
-            "no API key: set BASETEN_API_KEY or the Pulumi config baseten:apiKey (as a secret)",
-        )
+        raise InvalidInputError("api_key", "no API key was given")
     if not isinstance(value, str):
         raise InvalidInputError("api_key", f"must be a string, got {type(value).__name__}")
     if _KEY_FORBIDDEN.search(value):

@@ -46,22 +46,24 @@ class PluginError(Exception):
         self.code = code
 
 
+# Any code but UNKNOWN, INTERNAL and DATA_LOSS tells the engine the failure is understood and
+# the resource's state is as it was: true for every BasetenError (nothing is ever changed on
+# Baseten). CANCELLED and DEADLINE_EXCEEDED are left to gRPC's own meanings. The nearest class
+# in an error's MRO decides, as in provider.errors.presentation.
+_CODES: dict[type[BaseException], grpc.StatusCode] = {
+    InvalidInputError: grpc.StatusCode.INVALID_ARGUMENT,
+    AuthenticationError: grpc.StatusCode.UNAUTHENTICATED,
+    NotFoundError: grpc.StatusCode.NOT_FOUND,
+    CancelledError: grpc.StatusCode.ABORTED,
+    ApiError: grpc.StatusCode.UNAVAILABLE,
+    BasetenError: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
 def _code(exc: BaseException) -> grpc.StatusCode:
-    # Any code but UNKNOWN, INTERNAL and DATA_LOSS tells the engine the failure is understood
-    # and the resource's state is as it was: true for every BasetenError (nothing is ever
-    # changed on Baseten). CANCELLED and DEADLINE_EXCEEDED are left to gRPC's own meanings.
-    if isinstance(exc, InvalidInputError):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    if isinstance(exc, AuthenticationError):
-        return grpc.StatusCode.UNAUTHENTICATED
-    if isinstance(exc, NotFoundError):
-        return grpc.StatusCode.NOT_FOUND
-    if isinstance(exc, CancelledError):
-        return grpc.StatusCode.ABORTED
-    if isinstance(exc, ApiError):
-        return grpc.StatusCode.UNAVAILABLE
-    if isinstance(exc, BasetenError):
-        return grpc.StatusCode.FAILED_PRECONDITION
+    for cls in type(exc).__mro__:
+        if cls in _CODES:
+            return _CODES[cls]
     return grpc.StatusCode.INTERNAL
 
 

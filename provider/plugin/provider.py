@@ -41,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import math
 import os
 import threading
 import time
@@ -77,7 +76,7 @@ from pulumi.provider.experimental.provider import (
 from .. import credentials, functions, ids
 from ..client import BasetenClient
 from ..deadline import Deadline
-from ..errors import CancelledError, InvalidInputError, NotFoundError, TransportError
+from ..errors import CancelledError, InvalidInputError, NotFoundError
 from ..inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     IDENTITY_NAMES,
@@ -88,7 +87,7 @@ from ..inputs import (
 )
 from ..lifecycle import identity_changes, query_from, refresh_plan, resource_id
 from ..lookup import DeploymentQuery
-from ..models import ChainDeployment, ChainEnvironment
+from ..models import ChainDeployment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
 from ..redaction import Redactor
 from ..waiting import Progress
@@ -148,59 +147,6 @@ def _engine_call(
             raise self.error(exc) from None
 
     return call
-
-
-class _BoundedClient(BasetenClient):
-    """A client that holds one of a shared set of slots for each call, so the number of
-    requests in flight stays bounded however many gates and lookups run at once."""
-
-    def __init__(self, slots: threading.BoundedSemaphore, total: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._slots = slots
-        self._slots_total = total
-
-    def _slot(self, deadline: Deadline | None) -> None:
-        remaining = None if deadline is None else deadline.remaining()
-        timeout = None if remaining is None or math.isinf(remaining) else remaining
-        if not self._slots.acquire(timeout=timeout):
-            error = TransportError(
-                f"no request could be sent: {self._slots_total} were in flight until the deadline",
-                attempts=0,
-            )
-            error.out_of_time = True  # the gate reports this as its timeout
-            raise error
-
-    def get_chain_deployment(
-        self,
-        chain_id: str,
-        chain_deployment_id: str,
-        *,
-        deadline: Deadline | None = None,
-        on_warning: Callable[[str], None] | None = None,
-    ) -> ChainDeployment:
-        self._slot(deadline)
-        try:
-            return super().get_chain_deployment(
-                chain_id, chain_deployment_id, deadline=deadline, on_warning=on_warning
-            )
-        finally:
-            self._slots.release()
-
-    def get_chain_environment(
-        self,
-        chain_id: str,
-        env_name: str,
-        *,
-        deadline: Deadline | None = None,
-        on_warning: Callable[[str], None] | None = None,
-    ) -> ChainEnvironment:
-        self._slot(deadline)
-        try:
-            return super().get_chain_environment(
-                chain_id, env_name, deadline=deadline, on_warning=on_warning
-            )
-        finally:
-            self._slots.release()
 
 
 class _SimulatedClock:
@@ -277,7 +223,6 @@ class BasetenProvider(Provider):
         self._key_in_use = ""
         self._cancel = threading.Event()
         self._max_in_flight = max_in_flight
-        self._slots = threading.BoundedSemaphore(max_in_flight)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="baseten-plugin")
         if simulated_time is None:
             simulated_time = os.environ.get(SIMULATED_TIME_ENV) == "1"
@@ -317,12 +262,11 @@ class BasetenProvider(Provider):
         with self._lock:
             if self._client is None:
                 found = credentials.resolve(self._api_key, self._api_url)
-                self._client = _BoundedClient(
-                    self._slots,
-                    self._max_in_flight,
+                self._client = BasetenClient(
                     api_key=found.api_key or "",
                     base_url=found.base_url,
                     pool_size=self._max_in_flight,
+                    max_in_flight=self._max_in_flight,
                 )
                 self._key_in_use = found.api_key or ""
             return self._client

@@ -133,11 +133,7 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
                 "the provider configuration is not known yet (it depends on a "
                 "resource that does not exist yet)",
             )
-        key = self._api_key if self._api_key is not None else os.environ.get("BASETEN_API_KEY")
-        if not key:
-            # Checked here rather than left to the core, whose message speaks of Pulumi config.
-            raise InvalidInputError("api_key", "no API key")
-        return connection.shared_client(key, self._api_url)
+        return connection.shared_client(self._api_key, self._api_url)
 
 
 def serve(argv: Sequence[str] | None = None) -> int:
