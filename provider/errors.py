@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from .models import ChainDeployment
 
 
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     error = cls.__new__(cls)
     error.args = args
@@ -103,7 +107,7 @@ class RateLimitedError(ApiError):
         self.retry_after = retry_after
         self.attempts = attempts
         advice = f"; Baseten asked to retry after {retry_after:g}s" if retry_after else ""
-        super().__init__(f"{message} (gave up after {attempts} attempts{advice})", status=429)
+        super().__init__(f"{message} (gave up after {_attempts(attempts)}{advice})", status=429)
 
 
 class ServerError(ApiError):
@@ -111,7 +115,7 @@ class ServerError(ApiError):
 
     def __init__(self, message: str, *, status: int, attempts: int) -> None:
         self.attempts = attempts
-        super().__init__(f"{message} (after {attempts} attempts)", status=status)
+        super().__init__(f"{message} (after {_attempts(attempts)})", status=status)
 
 
 class TransportError(ApiError):
@@ -122,7 +126,7 @@ class TransportError(ApiError):
         self.attempts = attempts
         self.host = host
         where = f" ({host})" if host else ""
-        super().__init__(f"{message}{where} (after {attempts} attempts)", status=None)
+        super().__init__(f"{message}{where} (after {_attempts(attempts)})", status=None)
 
 
 class RequestRejectedError(ApiError):

@@ -298,7 +298,7 @@ def test_a_non_retryable_server_error_exits_3_at_once(api_env: Emulator) -> None
     api_env.add_fault(Fault("status", status=501, times=None))
     code, _, err = run("get", CHAIN, ACTIVE_ID)
     assert code == 3
-    assert "ServerError" in err and "HTTP 501" in err and "after 1 attempts" in err
+    assert "ServerError" in err and "HTTP 501" in err and "after 1 attempt)" in err
     assert len(api_env.requests) == 1
 
 

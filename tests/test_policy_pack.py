@@ -445,13 +445,33 @@ def test_a_config_the_rules_refuse_is_reported_not_a_crash(
 # -- the policies called directly ------------------------------------------------------------------
 
 
-def policy_resource(name: str, outputs: Mapping[str, Any]) -> PolicyResource:
+def policy_resource(
+    name: str, outputs: Mapping[str, Any], resource_type: str = CHAIN_DEPLOYMENT_TYPE
+) -> PolicyResource:
     """A stack resource as the analyzer hands it to a policy (wire values, unknown-checking)."""
     props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(wire(outputs))))
     options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return PolicyResource(
-        CHAIN_DEPLOYMENT_TYPE, props, urn(name), name, options, None, None, [], {}
+    return PolicyResource(resource_type, props, urn(name), name, options, None, None, [], {})
+
+
+def test_the_native_plugins_chain_deployments_are_checked_from_their_rawjson_output(
+    stack: dict[str, RegisteredResource],
+) -> None:
+    outputs = stack["prod"].outputs
+    # The plugin's outputs are camelCase: the same deployment, under rawJson.
+    plugin_outputs = {"chainId": outputs["chain_id"], "rawJson": outputs["raw_json"]}
+    config = {"maxReplica": 1}
+
+    from_plugin = validate(
+        "replica-bounds",
+        [policy_resource("prod", plugin_outputs, "baseten:index:ChainDeployment")],
+        config,
     )
+    from_dynamic = validate("replica-bounds", [policy_resource("prod", outputs)], config)
+
+    assert from_plugin and [m for m, _ in from_plugin] == [m for m, _ in from_dynamic]
+    # Another provider's resource with a rawJson output is none of the pack's business.
+    assert validate("replica-bounds", [policy_resource("x", plugin_outputs, "aws:s3:Bucket")]) == []
 
 
 def validate(name: str, resources: list[PolicyResource], config: Any = None) -> list[Any]:

@@ -45,6 +45,7 @@ from ..errors import InvalidInputError
 from ..models import ChainDeployment
 from ..outputs import OUTPUTS_BY_NAME
 from ..outputs import deployment_from_outputs as from_outputs
+from ..plugin.schema import RESOURCE_TOKEN
 from .rules import RULES, Rule, unmatched_override_note
 
 PACK_NAME = "baseten-chains"
@@ -55,7 +56,14 @@ PACK_DESCRIPTION = (
 CHAIN_DEPLOYMENT_TYPE = "pulumi-python:dynamic/baseten:ChainDeployment"
 """The type token of :class:`provider.resource.ChainDeployment`."""
 
-RAW_JSON = OUTPUTS_BY_NAME["raw_json"].name
+_RAW = OUTPUTS_BY_NAME["raw_json"]
+CHAIN_DEPLOYMENT_TYPES: Mapping[str, str] = {
+    CHAIN_DEPLOYMENT_TYPE: _RAW.name,
+    RESOURCE_TOKEN: _RAW.camel_name,
+}
+"""The resource types the pack checks, each with the name of its raw-JSON output: the Python
+dynamic resource's (snake_case) and the native plugin's ``baseten:index:ChainDeployment``
+(camelCase outputs)."""
 
 
 class AdvisoryNote(UnknownValueError):
@@ -81,7 +89,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
+def deployment_from_outputs(
+    outputs: Mapping[str, Any], raw_json: str = _RAW.name
+) -> ChainDeployment:
     """The typed model from a ``ChainDeployment``'s outputs as the analyzer receives them,
     rebuilt losslessly from its ``raw_json`` output.
 
@@ -90,11 +100,11 @@ def deployment_from_outputs(outputs: Mapping[str, Any]) -> ChainDeployment:
     outputs do not describe a chain deployment.
     """
     # Iterating keys never raises; ``key in outputs`` would read an unknown value and raise.
-    if RAW_JSON not in set(outputs):
+    if raw_json not in set(outputs):
         raise AdvisoryNote(
-            f"{RAW_JSON} not known yet (read when the resource is created or updated)"
+            f"{raw_json} not known yet (read when the resource is created or updated)"
         )
-    return from_outputs({RAW_JSON: _plain(outputs[RAW_JSON])})
+    return from_outputs({_RAW.name: _plain(outputs[raw_json])})
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -114,11 +124,12 @@ def validator(rule: Rule[Any]) -> StackValidation:
             return
         notes = []
         for resource in args.resources:
-            if resource.resource_type != CHAIN_DEPLOYMENT_TYPE:
+            raw_json = CHAIN_DEPLOYMENT_TYPES.get(resource.resource_type)
+            if raw_json is None:
                 continue
             name = f"ChainDeployment {resource.name!r}"
             try:
-                deployment = deployment_from_outputs(resource.props)
+                deployment = deployment_from_outputs(resource.props, raw_json)
             except UnknownValueError as exc:
                 notes.append(f"{name}: {exc.message}")
                 continue

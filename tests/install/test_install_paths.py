@@ -209,7 +209,14 @@ def test_a_local_provider_py_shadows_the_package_with_an_error_naming_it(
 
 
 @pytest.mark.parametrize(
-    "example", ["gate-downstream", "lookup-by-environment", "outputs-per-chainlet", "policy-pack"]
+    "example",
+    [
+        "baseten-plugin",
+        "gate-downstream",
+        "lookup-by-environment",
+        "outputs-per-chainlet",
+        "policy-pack",
+    ],
 )
 def test_an_examples_requirements_install_from_any_working_directory(
     example: str, folder: Path, shared: Path, wheel: Path
