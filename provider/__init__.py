@@ -2,7 +2,7 @@
 
 Read in the order the data flows:
 
-* :mod:`provider.ids` - inputs validated (ids, key, base URL, wait settings);
+* :mod:`provider.validation` - inputs validated (ids, key, base URL, wait settings);
 * :mod:`provider.client` - one GET, retried within bounds (errors in :mod:`provider.errors`);
 * :mod:`provider.models` - the typed response;
 * :mod:`provider.status` and :mod:`provider.waiting` - what a status means, and the gate;

@@ -2,7 +2,7 @@
 
 What a caller may rely on:
 
-* Inputs are checked before anything is sent (:mod:`provider.ids`); ids are percent-encoded
+* Inputs are checked before anything is sent (:mod:`provider.validation`); ids are percent-encoded
   into single path segments, so no id can reach another path.
 * Only ``GET`` is ever sent. Redirects are not followed (the key goes to the base URL only).
 * One keep-alive ``requests.Session`` per client; the client is safe to share between threads.
@@ -52,7 +52,7 @@ import requests
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
-from . import credentials, ids, transport
+from . import credentials, transport, validation
 from ._version import __version__
 from .backoff import Backoff
 from .deadline import Deadline
@@ -178,13 +178,13 @@ class BasetenClient:
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
         found = credentials.resolve(api_key, base_url)
-        key = ids.check_api_key(found.api_key)
-        self.base_url = ids.check_base_url(found.base_url)
+        key = validation.check_api_key(found.api_key)
+        self.base_url = validation.check_base_url(found.base_url)
         if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
         self._timeout = (
-            ids.check_timeout(timeout[0], "timeout"),
-            ids.check_timeout(timeout[1], "timeout"),
+            validation.check_timeout(timeout[0], "timeout"),
+            validation.check_timeout(timeout[1], "timeout"),
         )
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -200,7 +200,7 @@ class BasetenClient:
         self._session = requests.Session()
         self._session.auth = _ApiKeyAuth(key)
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        if ids.is_loopback_url(self.base_url):
+        if validation.is_loopback_url(self.base_url):
             # A proxy from the environment has no business seeing loopback traffic.
             self._session.trust_env = False
         adapter = transport.BoundedAdapter(
@@ -223,8 +223,8 @@ class BasetenClient:
 
         Every call takes the caller's ``deadline`` and, optionally, where this call's warnings
         go (``on_warning``; default: the client's)."""
-        c = ids.path_segment("chain_id", chain_id)
-        d = ids.path_segment("chain_deployment_id", chain_deployment_id)
+        c = validation.path_segment("chain_id", chain_id)
+        d = validation.path_segment("chain_deployment_id", chain_deployment_id)
         return self._get_model(
             f"/v1/chains/{c}/deployments/{d}",
             ChainDeployment,
@@ -235,7 +235,7 @@ class BasetenClient:
 
     def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
         """``GET /v1/chains/{chain_id}``."""
-        c = ids.path_segment("chain_id", chain_id)
+        c = validation.path_segment("chain_id", chain_id)
         return self._get_model(
             f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}", deadline=deadline
         )
@@ -266,8 +266,8 @@ class BasetenClient:
         on_warning: Warn | None = None,
     ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
-        c = ids.path_segment("chain_id", chain_id)
-        e = ids.path_segment("environment", env_name)
+        c = validation.path_segment("chain_id", chain_id)
+        e = validation.path_segment("environment", env_name)
         return self._get_model(
             f"/v1/chains/{c}/environments/{e}",
             ChainEnvironment,

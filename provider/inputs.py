@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import ids
+from . import validation
 from .errors import InvalidInputError
 from .fields import FieldType, ListOf, Scalar, camel
 from .status import DEFAULT_READY
@@ -51,7 +51,7 @@ class InputField:
 
 
 def _id_check(name: str) -> Callable[[Any], Any]:
-    return lambda value: ids.check_id(name, value)
+    return lambda value: validation.check_id(name, value)
 
 
 INPUTS: tuple[InputField, ...] = (
@@ -84,13 +84,13 @@ INPUTS: tuple[InputField, ...] = (
         "Wait until the deployment and every chainlet have one of these statuses (e.g. "
         '`["ACTIVE"]`); empty: read once, no wait. The resource waits for `["ACTIVE"]` unless '
         "told otherwise; the function and the data source do not wait unless told to.",
-        ids.check_wait_for,
+        validation.check_wait_for,
     ),
     InputField(
         "timeout_seconds",
         Scalar.NUMBER,
         "Give up after this many seconds, waiting included (default 900).",
-        ids.check_timeout,
+        validation.check_timeout,
         default=DEFAULT_TIMEOUT_SECONDS,
     ),
 )

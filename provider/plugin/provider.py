@@ -73,7 +73,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from .. import credentials, functions, ids
+from .. import credentials, functions, validation
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError
@@ -323,8 +323,8 @@ class BasetenProvider(Provider):
         news = dict(request.new_inputs)
         failures = []
         for name, check in (
-            (CONFIG_API_KEY, ids.check_api_key),
-            (CONFIG_API_URL, ids.check_base_url),
+            (CONFIG_API_KEY, validation.check_api_key),
+            (CONFIG_API_URL, validation.check_base_url),
         ):
             given = news.get(name)
             value = plain(given) if given is not None else None
@@ -360,9 +360,9 @@ class BasetenProvider(Provider):
         url = self._setting(request, CONFIG_API_URL)
         try:
             if key is not None:
-                ids.check_api_key(key)
+                validation.check_api_key(key)
             if url is not None:
-                ids.check_base_url(url)
+                validation.check_base_url(url)
         except InvalidInputError as exc:
             raise PluginError(
                 camel_text(f"Invalid provider configuration: {exc}"),

@@ -40,7 +40,7 @@ INPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in INPUTS}
 OUTPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in OUTPUTS}
 
 CONFIG_NAMES: Mapping[str, str] = {"api_key": "apiKey", "base_url": "apiUrl"}
-"""The core's names of the two settings (:mod:`provider.ids`), and the plugin's."""
+"""The core's names of the two settings (:mod:`provider.validation`), and the plugin's."""
 
 
 def is_unknown(value: object) -> bool:

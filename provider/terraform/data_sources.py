@@ -1,7 +1,7 @@
 """The data sources ``baseten_chain_deployment`` and ``baseten_chain``.
 
 Both are thin: validation, the lookup, the readiness gate and the outputs come from the core
-(:mod:`provider.ids`, :class:`provider.lookup.DeploymentQuery`,
+(:mod:`provider.validation`, :class:`provider.lookup.DeploymentQuery`,
 :func:`provider.lookup.deployment_outputs`, :mod:`provider.status`); this module only maps them
 onto Terraform's schema and diagnostics.
 
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .. import ids
+from .. import validation
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import (
@@ -280,7 +280,7 @@ def chain_config_errors(config: Config) -> list[InvalidInputError]:
     errors: list[InvalidInputError] = []
     if chain_id is not None and is_known(chain_id):
         try:
-            ids.check_id("id", chain_id)
+            validation.check_id("id", chain_id)
         except InvalidInputError as exc:
             errors.append(exc)
     if name is not None and is_known(name) and not name.strip():

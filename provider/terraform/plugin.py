@@ -4,8 +4,8 @@ What a caller may rely on:
 
 * Provider configuration: ``api_key`` (sensitive; falls back to ``BASETEN_API_KEY``) and
   ``api_url`` (falls back to ``BASETEN_API_URL``, then ``https://api.baseten.co``). Both are
-  checked by the core validators (:mod:`provider.ids`) when terraform validates and configures
-  the provider; a missing key fails at configure time, before any data source is read.
+  checked by the core validators (:mod:`provider.validation`) when terraform validates and
+  configures the provider; a missing key fails at configure time, before any data source is read.
 * One :class:`~provider.client.BasetenClient` per process, from
   :func:`provider.connection.shared_client`; the key lives only in that client's memory.
   Terraform keeps no provider configuration in state, and the schema marks ``api_key``
@@ -30,7 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .. import connection, ids
+from .. import connection, validation
 from ..client import BasetenClient
 from ..errors import InvalidInputError
 from ._tf import Attribute, Config, Diagnostics, Provider, Schema, String, run_provider
@@ -102,9 +102,9 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
         key, url = config.get("api_key"), config.get("api_url")
         try:
             if key is not None and is_known(key):
-                ids.check_api_key(key)
+                validation.check_api_key(key)
             if url is not None and is_known(url):
-                ids.check_base_url(url)
+                validation.check_base_url(url)
         except InvalidInputError as exc:
             _config_error(diags, exc)
 

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from provider import ids
+from provider import validation
 from provider.backoff import Backoff
 from provider.client import BasetenClient, RetryPolicy
 from provider.emulator import Emulator, chain_path, make_deployment
@@ -276,7 +276,7 @@ def test_any_id_is_refused_or_stays_one_segment_inside_v1_chains(
 @given(value=ID_TEXT)
 def test_path_segment_is_refused_or_a_single_encoded_segment(value: str) -> None:
     try:
-        segment = ids.path_segment("chain_id", value)
+        segment = validation.path_segment("chain_id", value)
     except InvalidInputError as exc:
         assert exc.field == "chain_id"
         return

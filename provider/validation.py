@@ -155,18 +155,6 @@ def _valid_host(host: str) -> bool:
     return True
 
 
-def check_one_target(has_deployment_id: bool, has_environment: bool) -> None:
-    """A lookup names exactly one of ``chain_deployment_id`` or ``environment``."""
-    if has_deployment_id and has_environment:
-        raise InvalidInputError(
-            "environment", "give either chain_deployment_id or environment, not both"
-        )
-    if not has_deployment_id and not has_environment:
-        raise InvalidInputError(
-            "chain_deployment_id", "one of chain_deployment_id or environment is required"
-        )
-
-
 def check_wait_for(value: object) -> frozenset[str]:
     """Validate the statuses counted as ready. ``None`` or empty means 'do not wait'."""
     if value is None:
