@@ -6,6 +6,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -22,7 +24,7 @@ class Backoff:
 
     def __post_init__(self) -> None:
         if not (0 < self.initial <= self.cap) or self.factor < 1 or not 0 <= self.jitter < 1:
-            raise ValueError(f"inconsistent backoff settings: {self}")
+            raise InvalidInputError("backoff", f"inconsistent backoff settings: {self}")
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number ``attempt`` (0 for the first retry)."""

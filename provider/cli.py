@@ -514,9 +514,7 @@ def main(
         return _get(args, out, err, cancel)
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
-        about_key = getattr(exc, "field", None) == "api_key" or isinstance(
-            exc, AuthenticationError
-        )
+        about_key = getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError)
         hint = f" (export {credentials.API_KEY_ENV})" if about_key else ""
         print(f"error: {named}{one_line(exc)}{hint}", file=err)
         return presentation(exc).exit_code

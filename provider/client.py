@@ -62,6 +62,7 @@ from .errors import (
     CancelledError,
     InvalidInputError,
     NotFoundError,
+    NotPicklableError,
     RateLimitedError,
     RequestRejectedError,
     ResponseFormatError,
@@ -129,7 +130,7 @@ class _ApiKeyAuth(requests.auth.AuthBase):
         return "<Api-Key auth (redacted)>"
 
     def __reduce__(self) -> NoReturn:
-        raise TypeError("credentials cannot be pickled")
+        raise NotPicklableError("credentials cannot be pickled")
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ class BasetenClient:
 
     def __reduce__(self) -> NoReturn:
         # A pickled client would carry the key into Pulumi state; refuse loudly instead.
-        raise TypeError("BasetenClient holds credentials and cannot be pickled")
+        raise NotPicklableError("BasetenClient holds credentials and cannot be pickled")
 
     # -- the machinery -----------------------------------------------------------------------
 
@@ -333,9 +334,7 @@ class BasetenClient:
             error.out_of_time = callers
             raise error
 
-    def _get(
-        self, path: str, *, what: str, deadline: Deadline | None, warn: Warn
-    ) -> bytes:
+    def _get(self, path: str, *, what: str, deadline: Deadline | None, warn: Warn) -> bytes:
         """GET ``path`` with retries, within ``deadline`` and the client's own budget; the
         raw body of a 200."""
         policy = self._retry

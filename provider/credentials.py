@@ -16,6 +16,7 @@ API_KEY_ENV = "BASETEN_API_KEY"
 API_URL_ENV = "BASETEN_API_URL"
 DEFAULT_BASE_URL = "https://api.baseten.co"
 
+
 @dataclass(frozen=True)
 class Credentials:
     """An API key (``None``: none was found) and a base URL. ``repr`` hides the key."""

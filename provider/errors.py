@@ -141,9 +141,7 @@ class ResponseFormatError(ApiError):
     body it was (200, unless the body of an error response was the problem).
     """
 
-    def __init__(
-        self, message: str, *, status: int | None = 200, field: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = 200, field: str | None = None) -> None:
         self.field = field
         super().__init__(message, status=status)
 
@@ -166,6 +164,28 @@ class DeploymentTimeoutError(DeploymentNotReadyError):
 
 class CancelledError(BasetenError):
     """The caller's cancel signal stopped the call before it finished."""
+
+
+class UnknownNameError(BasetenError, KeyError):
+    """A name looked up in something this package holds (a chainlet of a deployment, an
+    emulator scenario or stored deployment, a resource of a program run) does not exist."""
+
+    def __str__(self) -> str:
+        # KeyError's own str() quotes its argument; a message reads better as it is.
+        return str(self.args[0]) if self.args else ""
+
+
+class UsageError(BasetenError, RuntimeError):
+    """An object used out of its order (an emulator started twice, or used before it was)."""
+
+
+class SetupError(BasetenError, OSError):
+    """Something this package needs from the machine is missing (a ``terraform`` binary, an
+    installed console script) or cannot work here (the platform)."""
+
+
+class NotPicklableError(BasetenError, TypeError):
+    """An object that holds the API key refuses to be pickled (it would end up in state)."""
 
 
 # -- how each front end shows them -----------------------------------------------------------

@@ -25,6 +25,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from .errors import UnknownNameError
+
 
 class DeploymentStatus(enum.StrEnum):
     """The 14 statuses of ``DeploymentStatusV1``. Compares equal to its string value."""
@@ -155,8 +157,12 @@ class ChainDeployment(_ApiModel):
     status: Status = Field(description="The deployment's status, e.g. ACTIVE or BUILDING.")
 
     def chainlet(self, name: str) -> Chainlet:
-        """The chainlet called ``name`` (the first, if several are); ``KeyError`` if none."""
-        return first_by_name(self.chainlets)[name]
+        """The chainlet called ``name`` (the first, if several are);
+        :class:`~provider.errors.UnknownNameError` (a ``KeyError``) if none."""
+        found = first_by_name(self.chainlets).get(name)
+        if found is None:
+            raise UnknownNameError(f"deployment {self.id} has no chainlet named {name!r}")
+        return found
 
     @property
     def instance_types(self) -> dict[str, str]:

@@ -22,6 +22,8 @@ import threading
 import weakref
 from typing import Any
 
+from .errors import NotPicklableError
+
 FRAGMENT = 8
 """The shortest run of the key's characters that is removed wherever it appears."""
 MARK = "<redacted>"
@@ -55,7 +57,7 @@ class Redactor:
         return "<Redactor (secret hidden)>"
 
     def __reduce__(self) -> Any:
-        raise TypeError("a Redactor holds a secret and cannot be pickled")
+        raise NotPicklableError("a Redactor holds a secret and cannot be pickled")
 
     def found_in(self, text: str) -> bool:
         """Whether ``text`` holds the secret or a fragment of it."""

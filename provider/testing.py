@@ -53,6 +53,7 @@ from pulumi.runtime import (
 from pulumi.runtime import test as run_under_mocks
 from pulumi.runtime.mocks import MockMonitor
 
+from .errors import BasetenError, InvalidInputError, UnknownNameError, UsageError
 from .resource import is_unknown
 
 DEFAULT_PROJECT = "project"
@@ -91,10 +92,10 @@ class ProgramResult:
         for res in self.resources:
             if res.name == name:
                 return res
-        raise KeyError(name)
+        raise UnknownNameError(f"the run registered no resource named {name!r}")
 
 
-class ProgramError(RuntimeError):
+class ProgramError(BasetenError, RuntimeError):
     """The program (or a provider call it triggered) failed; ``logs`` holds what was logged."""
 
     def __init__(self, message: str, logs: list[tuple[str, str]]) -> None:
@@ -185,12 +186,16 @@ class DynamicResourceMocks(Mocks):
         if args.resource_id:
             read = provider.read(args.resource_id, inputs)
             if not read.id:
-                raise RuntimeError(f"{args.typ} {args.name!r}: {args.resource_id} does not exist")
+                raise UnknownNameError(
+                    f"{args.typ} {args.name!r}: {args.resource_id} does not exist"
+                )
             return self._record(args, read.id, inputs, read.outs or {})
         checked = provider.check({}, inputs)
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
-            raise RuntimeError(f"{args.typ} {args.name!r} failed its check: {reasons}")
+            raise InvalidInputError(
+                "inputs", f"{args.typ} {args.name!r} failed its check: {reasons}"
+            )
         if self.preview:
             # The engine does not create during preview: computed outputs stay unknown.
             return self._record(args, None, checked.inputs, dict(checked.inputs))
@@ -209,7 +214,7 @@ class DynamicResourceMocks(Mocks):
         return id_, outs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise NotImplementedError(f"no invoke is mocked: {args.token}")
+        raise UsageError(f"no invoke is mocked: {args.token}")
 
 
 class _LogCollector(logging.Handler):

@@ -35,6 +35,7 @@ from tf.utils import Diagnostics
 
 import provider.terraform
 from provider.emulator import Emulator, Step, chain_path, deployment_path
+from provider.errors import SetupError
 from provider.fields import type_of
 from provider.models import AutoscalingSettings, Chain, Chainlet
 from provider.outputs import CHAINLET as CHAINLET_FIELD
@@ -77,7 +78,7 @@ def tf_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_terraform(os.environ)
     try:
         cliconfig.find_plugin_dir()
-    except FileNotFoundError as exc:
+    except SetupError as exc:
         pytest.fail(str(exc), pytrace=False)
     home = tmp_path_factory.mktemp("tf-home")
     example_plan.write_cli_config(home)

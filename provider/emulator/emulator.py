@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ..errors import InvalidInputError
 from .faults import FaultInjection
 from .http_server import HOST, ApiServer
 from .recording import TALLY, RecordedRequest, RequestLog
@@ -44,9 +45,9 @@ class Emulator(ChainStore, FaultInjection):
         port: int = 0,
     ) -> None:
         if not api_key or any(c.isspace() for c in api_key):
-            raise ValueError("api_key must be non-empty and contain no whitespace")
+            raise InvalidInputError("api_key", "must be non-empty and contain no whitespace")
         if not 0 <= port <= 65535:
-            raise ValueError(f"port must be 0-65535, got {port}")
+            raise InvalidInputError("port", f"must be 0-65535, got {port}")
         ChainStore.__init__(self, clock)
         FaultInjection.__init__(self, latency)
         self._log = RequestLog()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..errors import InvalidInputError
 from .shapes import chainlets_of, status_message, to_json
 from .validation import check_seconds, check_status_and_times
 
@@ -84,7 +85,9 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; known: {sorted(FAULT_KINDS)}")
+            raise InvalidInputError(
+                "kind", f"unknown fault kind {self.kind!r}; known: {sorted(FAULT_KINDS)}"
+            )
         check_status_and_times(self.status, self.times)
         check_seconds("seconds", self.seconds)
         if self.retry_after is not None:
@@ -92,8 +95,7 @@ class Fault:
         if self.retry_after_body is not None:
             check_seconds("retry_after_body", self.retry_after_body)
         if not self.field:
-            raise ValueError("field must not be empty")
-
+            raise InvalidInputError("field", "must not be empty")
 
 
 @dataclass(frozen=True)
@@ -231,11 +233,13 @@ class FaultInjection:
         :class:`Fault` describes: any body a server might send (property-based tests).
         ``Content-Length`` is always the body's length."""
         if not isinstance(body, bytes):
-            raise TypeError("body must be bytes")
+            raise InvalidInputError("body", "must be bytes")
         check_status_and_times(status, times)
         for name, value in (("Content-Type", content_type), *headers):
             if any(c in "\r\n" for c in name + value) or not (name + value).isascii():
-                raise ValueError("header names and values must be ASCII without line breaks")
+                raise InvalidInputError(
+                    "headers", "names and values must be ASCII without line breaks"
+                )
         answer = Answer(status, bytes(body), content_type, tuple(headers))
         with self._faults_lock:
             self._raw_answers.append(_Slot(answer, path, times))

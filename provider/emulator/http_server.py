@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import quote
 
+from ..errors import UsageError
 from .faults import Answer, FaultInjection, fault_answer
 from .recording import RecordedRequest, RequestLog
 from .shapes import route_path, status_message, to_json
@@ -72,7 +73,7 @@ class ApiServer:
         """Bind and serve (``OSError`` if the port is taken). ``RuntimeError`` if started or
         closed before."""
         if self._server is not None or self._stop.is_set():
-            raise RuntimeError("an Emulator can be started only once")
+            raise UsageError("an Emulator can be started only once")
         server = _Server(self._port, self)
         # Non-blocking accept: a client that resets before accept() cannot wedge the loop.
         server.socket.setblocking(False)
@@ -129,7 +130,7 @@ class ApiServer:
     def port(self) -> int:
         """The bound port; ``RuntimeError`` unless serving."""
         if self._server is None:
-            raise RuntimeError("the emulator is not running (use it as a context manager)")
+            raise UsageError("the emulator is not running (use it as a context manager)")
         return self._server.server_port
 
     # -- what the handler asks of the server ----------------------------------------------------

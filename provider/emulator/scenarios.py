@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..errors import UnknownNameError
 from .faults import Fault
 from .shapes import deployment_path, make_chainlet, make_deployment, short_id
 from .store import Step
@@ -201,5 +202,5 @@ def apply_scenario(emu: Emulator, name: str) -> None:
     """Set ``emu`` up as scenario ``name`` (meant for a fresh emulator; the default chains
     are reloaded, queued faults are kept). ``KeyError`` naming the known scenarios if unknown."""
     if name not in SCENARIOS:
-        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        raise UnknownNameError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     SCENARIOS[name][1](emu)

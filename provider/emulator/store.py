@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
+from ..errors import InvalidInputError, UnknownNameError
 from .shapes import DEFAULT_CREATED_AT, IN_PROGRESS_STATUSES, chainlets_of
 from .validation import check_seconds
 
@@ -43,14 +44,14 @@ class Step:
 
     def __post_init__(self) -> None:
         if not self.status:
-            raise ValueError("status must not be empty")
+            raise InvalidInputError("status", "must not be empty")
         if self.chainlet_statuses is not None:
             # A private read-only copy: editing the caller's dict later must not move a timeline.
             object.__setattr__(
                 self, "chainlet_statuses", MappingProxyType(dict(self.chainlet_statuses))
             )
         if self.after_requests is not None and self.after_requests < 0:
-            raise ValueError("after_requests must not be negative")
+            raise InvalidInputError("after_requests", "must not be negative")
         if self.after_seconds is not None:
             check_seconds("after_seconds", self.after_seconds)
 
@@ -136,7 +137,7 @@ class ChainStore:
         Returns a copy of what is stored.
         """
         if not isinstance(deployment.get("id"), str) or not deployment["id"]:
-            raise ValueError("deployment needs a non-empty string 'id'")
+            raise InvalidInputError("id", "a deployment needs a non-empty string 'id'")
         stored = copy.deepcopy(deployment)
         stored.setdefault("chain_id", chain_id)
         with self._chains_lock:
@@ -167,7 +168,7 @@ class ChainStore:
             chain = self._chains[chain_id]
             for dep_id in (current_deployment_id, candidate_deployment_id):
                 if dep_id is not None and dep_id not in chain.deployments:
-                    raise KeyError(f"chain {chain_id!r} has no deployment {dep_id!r}")
+                    raise UnknownNameError(f"chain {chain_id!r} has no deployment {dep_id!r}")
             existing = chain.environments.get(name)
             chain.environments[name] = _Environment(
                 name=name,
@@ -193,14 +194,16 @@ class ChainStore:
         """
         steps = tuple(steps)
         if not steps:
-            raise ValueError("a timeline needs at least one step")
+            raise InvalidInputError("steps", "a timeline needs at least one step")
         with self._chains_lock:
             chain = self._chains[chain_id]
             names = {c.get("name") for c in chainlets_of(chain.deployments[deployment_id])}
             for step in steps:
                 unknown = set(step.chainlet_statuses or ()) - names
                 if unknown:
-                    raise ValueError(f"step names unknown chainlets {sorted(unknown)}")
+                    raise InvalidInputError(
+                        "steps", f"a step names unknown chainlets {sorted(unknown)}"
+                    )
             chain.timelines[deployment_id] = _Timeline(steps=steps, started=self.clock())
 
     # -- reading ------------------------------------------------------------------------------

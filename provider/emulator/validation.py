@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 
+from ..errors import InvalidInputError
+
 
 def check_seconds(name: str, value: float) -> None:
     """``ValueError`` naming ``name`` unless ``value`` is a finite number of seconds >= 0."""
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+        raise InvalidInputError(name, f"must be a finite number of seconds >= 0, got {value!r}")
 
 
 def check_status_and_times(status: int, times: int | None) -> None:
     """``ValueError`` unless ``status`` is an HTTP status and ``times`` a count or None."""
     if not 100 <= status <= 599:
-        raise ValueError(f"status must be an HTTP status (100-599), got {status}")
+        raise InvalidInputError("status", f"must be an HTTP status (100-599), got {status}")
     if times is not None and (isinstance(times, bool) or times < 1):
-        raise ValueError("times must be None (forever) or a positive integer")
+        raise InvalidInputError("times", "must be None (forever) or a positive integer")

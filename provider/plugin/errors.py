@@ -35,7 +35,7 @@ KEY_HINT = (
 )
 
 
-class PluginError(Exception):
+class PluginError(BasetenError):
     """An engine call's failure, as the engine will show it (``message``, one line)."""
 
     def __init__(

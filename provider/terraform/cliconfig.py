@@ -29,6 +29,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import SetupError
+
 PROVIDER_ADDRESS = "local.invalid/pulumi-baseten-chains/baseten"
 """Where terraform looks for this provider. ``.invalid`` is reserved never to resolve (RFC 6761),
 so no registry can ever serve a different provider under this address, and it claims no
@@ -45,7 +47,7 @@ def find_plugin_dir() -> Path:
     found = shutil.which(EXECUTABLE)
     if found is not None:
         return Path(found).absolute().parent
-    raise FileNotFoundError(
+    raise SetupError(
         f"no {EXECUTABLE} executable beside {sys.executable} or on PATH; install this "
         "package with its terraform extra (pip install 'pulumi-baseten-chains[terraform]') so "
         "its console script exists"
@@ -85,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plugin_dir = args.plugin_dir or find_plugin_dir()
-    except FileNotFoundError as exc:
+    except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     text = render(plugin_dir)

@@ -77,6 +77,7 @@ API_KEY_HINT = (
     "BASETEN_API_KEY"
 )
 
+
 def is_known(value: Any) -> bool:
     """Whether ``value`` is wholly known (no unknown inside a list or map either)."""
     if value is Unknown:
@@ -161,6 +162,7 @@ class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: An
 
 
 # -- baseten_chain_deployment --------------------------------------------------------------
+
 
 def deployment_config_errors(config: Config) -> list[InvalidInputError]:
     """Every problem with a ``baseten_chain_deployment`` configuration, unknowns tolerated

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..emulator import SCENARIOS, Emulator, apply_scenario
+from ..errors import SetupError
 from .cliconfig import find_plugin_dir, render
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "terraform"
@@ -49,7 +50,7 @@ def find_terraform() -> str:
     """The terraform executable on PATH; :class:`FileNotFoundError` with how to install it."""
     found = shutil.which("terraform")
     if found is None:
-        raise FileNotFoundError(INSTALL_HINT)
+        raise SetupError(INSTALL_HINT)
     return found
 
 
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 capture=False,
             )
             return result.returncode
-    except FileNotFoundError as exc:
+    except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except subprocess.TimeoutExpired:

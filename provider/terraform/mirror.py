@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._version import __version__
+from ..errors import InvalidInputError, SetupError
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
 
 # Terraform's own names for the platforms it ships on (GOOS_GOARCH).
@@ -56,16 +57,19 @@ def platform_name(system: str | None = None, machine: str | None = None) -> str:
     machine = (machine or platform.machine()).lower()
     arch = _ARCHES.get(machine)
     if arch is None:
-        raise ValueError(f"no Terraform platform name for the machine type {machine!r}")
+        raise InvalidInputError(
+            "machine", f"no Terraform platform name for the machine type {machine!r}"
+        )
     return f"{system}_{arch}"
 
 
 def split_address(address: str) -> tuple[str, str, str]:
     """``HOST/NAMESPACE/TYPE`` of a fully qualified source address, checked."""
     if not _ADDRESS.match(address):
-        raise ValueError(
+        raise InvalidInputError(
+            "address",
             f"{address!r} is not a fully qualified provider source address (HOST/NAMESPACE/TYPE, "
-            "lower case)"
+            "lower case)",
         )
     host, namespace, type_ = address.split("/")
     return host, namespace, type_
@@ -103,12 +107,14 @@ def write_entry(
     same address, version and platform is replaced.
     """
     if sys.platform == "win32" and os_arch is None:
-        raise OSError(
+        raise SetupError(
             "the mirror entry is a /bin/sh wrapper, which Terraform cannot start on Windows; "
             "use dev_overrides there (python -m provider.terraform.cliconfig)"
         )
     if not _SEMVER.match(version):
-        raise ValueError(f"Terraform needs a MAJOR.MINOR.PATCH version, not {version!r}")
+        raise InvalidInputError(
+            "version", f"Terraform needs a MAJOR.MINOR.PATCH version, not {version!r}"
+        )
     host, namespace, type_ = split_address(address)
     entry = Path(directory, host, namespace, type_, version, os_arch or platform_name())
     entry.mkdir(parents=True, exist_ok=True)
