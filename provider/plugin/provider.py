@@ -49,6 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -433,30 +434,34 @@ class BasetenProvider(Provider):
 
     @_engine_call
     async def create(self, request: CreateRequest) -> CreateResponse:
-        inputs = inputs_from_wire(plain_map(request.properties))
-        secret = contains_secret(request.properties)
-        if request.preview:
-            return CreateResponse(properties=property_map(_preview_outputs(inputs), secret=secret))
-        query = query_from(inputs)
-        budget = self._budget(query, request.timeout)
-        deployment = await self._blocking(lambda: self._resolve(query, request.urn, budget))
-        outputs = deployment_outputs(query, deployment)
-        return CreateResponse(
-            resource_id=resource_id(deployment),
-            properties=property_map(outputs_to_wire(outputs), secret=secret),
+        deployment, properties = await self._look_up(
+            request.properties, request.urn, request.timeout, request.preview
         )
+        if deployment is None:
+            return CreateResponse(properties=properties)
+        return CreateResponse(resource_id=resource_id(deployment), properties=properties)
 
     @_engine_call
     async def update(self, request: UpdateRequest) -> UpdateResponse:
-        inputs = inputs_from_wire(plain_map(request.news))
-        secret = contains_secret(request.news)
-        if request.preview:
-            return UpdateResponse(properties=property_map(_preview_outputs(inputs), secret=secret))
+        _, properties = await self._look_up(
+            request.news, request.urn, request.timeout, request.preview
+        )
+        return UpdateResponse(properties=properties)
+
+    async def _look_up(
+        self, news: Mapping[str, PropertyValue], urn: str, timeout: float, preview: bool
+    ) -> tuple[ChainDeployment | None, dict[str, PropertyValue]]:
+        """Create's and Update's work: the lookup and gate, and the outputs. During a preview
+        nothing is sent and the outputs are unknown (the deployment is ``None``)."""
+        inputs = inputs_from_wire(plain_map(news))
+        secret = contains_secret(news)
+        if preview:
+            return None, property_map(_preview_outputs(inputs), secret=secret)
         query = query_from(inputs)
-        budget = self._budget(query, request.timeout)
-        deployment = await self._blocking(lambda: self._resolve(query, request.urn, budget))
+        budget = self._budget(query, timeout)
+        deployment = await self._blocking(lambda: self._resolve(query, urn, budget))
         outputs = deployment_outputs(query, deployment)
-        return UpdateResponse(properties=property_map(outputs_to_wire(outputs), secret=secret))
+        return deployment, property_map(outputs_to_wire(outputs), secret=secret)
 
     @_engine_call
     async def read(self, request: ReadRequest) -> ReadResponse:
