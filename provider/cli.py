@@ -38,17 +38,18 @@ from .errors import (
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     ApiError,
-    AuthenticationError,
     BasetenError,
+    is_about_api_key,
     one_line,
     presentation,
 )
-from .inputs import DEFAULT_TIMEOUT_SECONDS
+from .inputs import DEFAULT_TIMEOUT_SECONDS, INPUT_NAMES
 from .lookup import DeploymentQuery
 from .models import ChainDeployment, is_known_status
 from .policy import (
     ALLOWED_INSTANCE_TYPES,
     AUTOSCALING_CONFIGURED,
+    CONFIG_READ_SECONDS,
     DEPLOYMENT_ACTIVE,
     NO_SCALE_TO_ZERO,
     REPLICA_BOUNDS,
@@ -173,6 +174,7 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production")
     parser.add_argument(
         "--timeout",
+        dest="timeout_seconds",
         type=float,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
@@ -398,36 +400,31 @@ def render_report(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def _query(args: argparse.Namespace, wait_for: object = None) -> DeploymentQuery:
-    return DeploymentQuery.parse(
-        {
-            "chain_id": args.chain_id,
-            "chain_deployment_id": args.chain_deployment_id,
-            "environment": args.environment,
-            "wait_for": wait_for,
-            "timeout_seconds": args.timeout,
-        }
-    )
+def _query(args: argparse.Namespace) -> DeploymentQuery:
+    # The parser's destinations are the inputs' names (check has no --wait-for: no wait).
+    return DeploymentQuery.parse({name: getattr(args, name, None) for name in INPUT_NAMES})
 
 
 def _client(args: argparse.Namespace) -> BasetenClient:
-    found = credentials.resolve(None, args.api_url)
-    return BasetenClient(api_key=found.api_key or "", base_url=found.base_url)
+    # The client resolves the key and URL (provider.credentials): --api-url, else the env.
+    return BasetenClient(base_url=args.api_url)
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
     """``check``: everything is validated before the one request; raises like ``get``."""
     query = _query(args)
-    document = load_config_file(args.config) if args.config is not None else {}
+    # One deadline for the whole command, reading the config file included.
+    deadline = Deadline.after(query.timeout_seconds, cancel=cancel)
+    document = {}
+    if args.config is not None:
+        document = load_config_file(
+            args.config, timeout=min(deadline.remaining(), CONFIG_READ_SECONDS)
+        )
     parse_config(document)  # the file alone first: a flag must not hide a bad entry in it
     config = parse_config(merge_documents(document, flags_document(args)))
     status = StatusLine(err)
     with _client(args) as client:
-        deployment = query.resolve(
-            client,
-            Deadline.after(query.timeout_seconds, cancel=cancel),
-            on_warning=status.warning,
-        )
+        deployment = query.resolve(client, deadline, on_warning=status.warning)
     report = config.check(deployment)
     for warning in report.warnings:  # also in --json; a warning never changes the exit code
         status.warning(warning)
@@ -468,7 +465,7 @@ class StatusLine:
 
 
 def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
-    query = _query(args, args.wait_for or [])
+    query = _query(args)
     status = StatusLine(err)
     try:
         with _client(args) as client:
@@ -514,8 +511,7 @@ def main(
         return _get(args, out, err, cancel)
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
-        about_key = getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError)
-        hint = f" (export {credentials.API_KEY_ENV})" if about_key else ""
+        hint = f" (export {credentials.API_KEY_ENV})" if is_about_api_key(exc) else ""
         print(f"error: {named}{one_line(exc)}{hint}", file=err)
         return presentation(exc).exit_code
     except KeyboardInterrupt:

@@ -307,10 +307,7 @@ class BasetenClient:
     ) -> _M:
         warn = on_warning or self._on_warning
         body = self._get(path, what=what, deadline=deadline, warn=warn)
-        try:
-            body, echoed = self._redactor.json_body(body)
-        except ResponseTooDeepError as exc:
-            raise ResponseFormatError(str(exc)) from None
+        body, echoed = self._redactor.json_body(body)
         if echoed:
             warn(ECHO_WARNING)
         try:
@@ -321,18 +318,23 @@ class BasetenClient:
         raise error
 
     def _take_turn(self, bound: Deadline, callers: bool) -> None:
-        """Wait for one of the ``max_in_flight`` turns, no longer than ``bound`` allows."""
+        """Wait for one of the ``max_in_flight`` turns, no longer than ``bound`` allows; the
+        cancel signal ends the wait as it ends a socket read (within a poll interval)."""
         if self._turns is None:
             return
-        left = bound.remaining()
-        if not self._turns.acquire(timeout=None if math.isinf(left) else left):
-            error = TransportError(
-                f"no request could be sent: {self._max_in_flight} were in flight until the "
-                "deadline",
-                attempts=0,
-            )
-            error.out_of_time = callers
-            raise error
+        while True:
+            bound.raise_if_cancelled()
+            left = bound.remaining()
+            if left <= 0:
+                break
+            if self._turns.acquire(timeout=min(left, transport.CANCEL_POLL_SECONDS)):
+                return
+        error = TransportError(
+            f"no request could be sent: {self._max_in_flight} were in flight until the deadline",
+            attempts=0,
+        )
+        error.out_of_time = callers
+        raise error
 
     def _get(self, path: str, *, what: str, deadline: Deadline | None, warn: Warn) -> bytes:
         """GET ``path`` with retries, within ``deadline`` and the client's own budget; the

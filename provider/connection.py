@@ -27,7 +27,7 @@ def shared_client(api_key: str | None = None, base_url: str | None = None) -> Ba
     with _lock:
         client = _clients.get(cache_key)
         if client is None:
-            client = BasetenClient(api_key=found.api_key or "", base_url=found.base_url)
+            client = BasetenClient(api_key=found.api_key, base_url=found.base_url)
             _clients[cache_key] = client
         return client
 

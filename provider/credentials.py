@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import NoReturn
+
+from .errors import NotPicklableError
 
 API_KEY_ENV = "BASETEN_API_KEY"
 API_URL_ENV = "BASETEN_API_URL"
@@ -26,6 +29,10 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(base_url={self.base_url!r}, api_key=<redacted>)"
+
+    def __reduce__(self) -> NoReturn:
+        # Like the client and its auth object: a pickle would carry the key into state.
+        raise NotPicklableError("credentials cannot be pickled")
 
 
 def resolve(api_key: str | None = None, base_url: str | None = None) -> Credentials:

@@ -16,7 +16,6 @@ What a caller may rely on:
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -47,21 +46,12 @@ class Deadline:
         """A deadline ``seconds`` from now (``math.inf``: none, only the cancel signal)."""
         return cls(clock() + seconds, seconds, cancel or threading.Event(), clock)
 
-    @classmethod
-    def never(cls, *, cancel: threading.Event | None = None) -> Deadline:
-        """No deadline: the call ends by its own bounds or the cancel signal."""
-        return cls.after(math.inf, cancel=cancel)
-
     def remaining(self) -> float:
         """Seconds left, never negative."""
         return max(0.0, self.at - self.clock())
 
     def expired(self) -> bool:
         return self.remaining() <= 0.0
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel.is_set()
 
     def raise_if_cancelled(self) -> None:
         if self.cancel.is_set():

@@ -188,6 +188,11 @@ class NotPicklableError(BasetenError, TypeError):
     """An object that holds the API key refuses to be pickled (it would end up in state)."""
 
 
+class SchemaError(BasetenError, TypeError):
+    """A declared type no schema can express: a model change that a front end's schema cannot
+    follow fails when the schema is built (in the tests), never in a user's run."""
+
+
 # -- how each front end shows them -----------------------------------------------------------
 
 EXIT_OK = 0
@@ -236,6 +241,18 @@ def presentation(exc: BaseException) -> Presentation:
         if found is not None:
             return found
     return INTERNAL
+
+
+def headline(exc: BaseException) -> str:
+    """``Title: message`` in one line, as Pulumi shows a failed call: the title of
+    :func:`presentation` and :func:`one_line`."""
+    return f"{presentation(exc).title}: {one_line(exc)}"
+
+
+def is_about_api_key(exc: BaseException) -> bool:
+    """Whether the fix for ``exc`` is the API key (missing, malformed or refused): then each
+    front end adds where *its* users set it."""
+    return getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError)
 
 
 def one_line(exc: BaseException) -> str:

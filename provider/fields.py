@@ -14,12 +14,15 @@ into its own type system, as generated Pulumi SDKs derive every language from on
 from __future__ import annotations
 
 import enum
+import functools
 import types
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel
+
+from .errors import SchemaError
 
 
 class Scalar(enum.Enum):
@@ -103,15 +106,17 @@ def type_of(annotation: Any, where: str = "field") -> tuple[FieldType, bool]:
         return Scalar.NUMBER, nullable
     if members and all(m is AwareDatetime or issubclass(m, str | datetime) for m in members):
         return Scalar.STRING, nullable
-    raise TypeError(f"{where}: no field type for {annotation!r}")
+    raise SchemaError(f"{where}: no field type for {annotation!r}")
 
 
-def model_fields(model: type[BaseModel]) -> list[ModelField]:
-    """The declared fields of ``model``, in declaration order."""
+@functools.cache
+def model_fields(model: type[BaseModel]) -> tuple[ModelField, ...]:
+    """The declared fields of ``model``, in declaration order (read once per model: models
+    are fixed at import, and conversions ask for every value)."""
     found = []
     for name, info in model.model_fields.items():
         field_type, nullable = type_of(info.annotation, f"{model.__name__}.{name}")
         found.append(
             ModelField(name, field_type, nullable, info.is_required(), info.description or "")
         )
-    return found
+    return tuple(found)

@@ -20,7 +20,7 @@ from .errors import NotFoundError, ResponseFormatError
 from .inputs import INPUTS, input_errors
 from .models import ChainDeployment, duplicate_names
 from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID
-from .status import DEFAULT_READY, Verdict, assess
+from .status import DEFAULT_READY, Verdict, assess, unknown_status_warning
 from .waiting import Progress, wait_until_ready
 
 
@@ -144,12 +144,6 @@ class DeploymentQuery:
         """Whether ``deployment`` passes this query's gate (``ACTIVE`` when it has none)."""
         return assess(deployment, self.wait_for or DEFAULT_READY).verdict is Verdict.READY
 
-    def inputs(self) -> dict[str, Any]:
-        """The query as input values (the names of :data:`provider.inputs.INPUTS`)."""
-        values = {spec.name: getattr(self, spec.name) for spec in INPUTS}
-        values["wait_for"] = sorted(self.wait_for)
-        return values
-
 
 def warnings_for(deployment: ChainDeployment, *, gated: bool) -> list[str]:
     """What a user should hear about a result that is not an error: chainlet names used
@@ -164,8 +158,7 @@ def warnings_for(deployment: ChainDeployment, *, gated: bool) -> list[str]:
         )
     if not gated:
         found += [
-            f"deployment {deployment.id} reports status {status!r}, which this provider "
-            "does not know"
+            unknown_status_warning(deployment.id, status)
             for status in assess(deployment).unknown_statuses
         ]
     return found

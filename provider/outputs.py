@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields
-from .inputs import INPUTS_BY_NAME
+from .inputs import INPUTS_BY_NAME, TARGETS
 from .models import ChainDeployment, Chainlet, first_by_name
 
 if TYPE_CHECKING:
     from .lookup import DeploymentQuery
 
-LOOKUP_BY_ID = "chain_deployment_id"
-LOOKUP_BY_ENVIRONMENT = "environment"
+LOOKUP_BY_ID, LOOKUP_BY_ENVIRONMENT = TARGETS
+"""How a deployment was found: the name of the target input that named it."""
 
 Compute = Callable[["DeploymentQuery", ChainDeployment], Any]
 
@@ -183,11 +183,3 @@ def from_engine(field_type: FieldType, value: Any) -> Any:
                 restored[field.name] = None
         return restored
     return value
-
-
-def outputs_from_engine(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A whole output set back from the engine (unknown names pass through as they are)."""
-    return {
-        name: from_engine(OUTPUTS_BY_NAME[name].type, value) if name in OUTPUTS_BY_NAME else value
-        for name, value in values.items()
-    }

@@ -22,14 +22,14 @@ import threading
 import weakref
 from typing import Any
 
-from .errors import NotPicklableError
+from .errors import NotPicklableError, ResponseFormatError
 
 FRAGMENT = 8
 """The shortest run of the key's characters that is removed wherever it appears."""
 MARK = "<redacted>"
 
 
-class ResponseTooDeepError(ValueError):
+class ResponseTooDeepError(ResponseFormatError):
     """A JSON body nested too deeply to be searched (and far deeper than any real answer)."""
 
 

@@ -33,12 +33,11 @@ from pulumi.runtime import rpc
 from . import connection, credentials, models
 from .client import BasetenClient
 from .errors import (
-    AuthenticationError,
     BasetenError,
     InvalidInputError,
     NotFoundError,
-    one_line,
-    presentation,
+    headline,
+    is_about_api_key,
 )
 from .inputs import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -92,10 +91,8 @@ class EngineError(BasetenError):
 
     def __init__(self, cause: BasetenError) -> None:
         self.cause = cause
-        hint = ""
-        if getattr(cause, "field", None) == "api_key" or isinstance(cause, AuthenticationError):
-            hint = f" ({KEY_HINT})"
-        super().__init__(f"{presentation(cause).title}: {one_line(cause)}{hint}")
+        hint = f" ({KEY_HINT})" if is_about_api_key(cause) else ""
+        super().__init__(f"{headline(cause)}{hint}")
 
 
 def pulumi_error(exc: BasetenError) -> EngineError:

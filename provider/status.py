@@ -49,6 +49,13 @@ STATUS_CLASSES: Mapping[str, StatusClass] = {
 DEFAULT_READY: frozenset[str] = frozenset({S.ACTIVE.value})
 
 
+def unknown_status_warning(deployment_id: str, status: str) -> str:
+    """The one sentence every front end shows for a status this provider does not know."""
+    return (
+        f"deployment {deployment_id} reports status {status!r}, which this provider does not know"
+    )
+
+
 def classify(status: str) -> StatusClass:
     """The class of ``status``; :attr:`StatusClass.UNKNOWN` for anything undocumented."""
     return STATUS_CLASSES.get(status, StatusClass.UNKNOWN)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
-import math
 import socket
 import threading
 import time
@@ -187,9 +186,3 @@ class BoundedAdapter(HTTPAdapter):
         if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
             manager.pool_classes_by_scheme = _POOL_CLASSES
         return manager
-
-
-def seconds_left(scope: Scope) -> float:
-    """Seconds until ``scope.at`` (never negative)."""
-    left = scope.at - time.monotonic()
-    return left if left > 0 and math.isfinite(left) else 0.0

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from .backoff import Backoff
 from .deadline import Deadline
 from .errors import ApiError, DeploymentFailedError, DeploymentTimeoutError
+from .inputs import DEFAULT_TIMEOUT_SECONDS
 from .models import ChainDeployment
-from .status import DEFAULT_READY, Verdict, assess
+from .status import DEFAULT_READY, Verdict, assess, unknown_status_warning
 from .text import printable
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ DEFAULT_POLL = Backoff(initial=1.0, cap=10.0, factor=2.0, jitter=0.1)
 """1 s, 2 s, 4 s, 8 s, then every 10 s (jitter shortens each by up to 10%): a 5-minute rollout
 takes 34 to 37 GETs and is noticed within 10 s of turning ready."""
 
-DEFAULT_TIMEOUT_SECONDS = 900.0
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 
 
@@ -139,8 +139,8 @@ def wait_until_ready(
             if status not in warned:
                 warned.add(status)
                 on_warning(
-                    f"deployment {deployment.id} reports status {status!r}, which this provider "
-                    "does not know; waiting on it as if it were in progress"
+                    f"{unknown_status_warning(deployment.id, status)}; waiting on it as if it "
+                    "were in progress"
                 )
         if verdict.verdict is Verdict.READY:
             return deployment

@@ -70,7 +70,7 @@ class ApiServer:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind and serve (``OSError`` if the port is taken). ``RuntimeError`` if started or
+        """Bind and serve (``OSError`` if the port is taken). :class:`UsageError` if started or
         closed before."""
         if self._server is not None or self._stop.is_set():
             raise UsageError("an Emulator can be started only once")
@@ -128,7 +128,7 @@ class ApiServer:
 
     @property
     def port(self) -> int:
-        """The bound port; ``RuntimeError`` unless serving."""
+        """The bound port; :class:`UsageError` unless serving."""
         if self._server is None:
             raise UsageError("the emulator is not running (use it as a context manager)")
         return self._server.server_port

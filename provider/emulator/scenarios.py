@@ -200,7 +200,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Emulator], None]]] = {
 
 def apply_scenario(emu: Emulator, name: str) -> None:
     """Set ``emu`` up as scenario ``name`` (meant for a fresh emulator; the default chains
-    are reloaded, queued faults are kept). ``KeyError`` naming the known scenarios if unknown."""
+    are reloaded, queued faults are kept). :class:`UnknownNameError` (a ``KeyError``) naming
+    the known scenarios if unknown."""
     if name not in SCENARIOS:
         raise UnknownNameError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     SCENARIOS[name][1](emu)

@@ -161,11 +161,12 @@ class ChainStore:
 
         The current deployment's ``environment`` field becomes ``name``, and any other
         deployment of the chain that claimed ``name`` gets ``environment: null`` (one current
-        deployment per environment, as after a promotion). ``KeyError`` if the chain or a
-        named deployment is unknown. An existing environment keeps its ``created_at``.
+        deployment per environment, as after a promotion). :class:`UnknownNameError` (a
+        ``KeyError``) if the chain or a named deployment is unknown. An existing environment
+        keeps its ``created_at``.
         """
         with self._chains_lock:
-            chain = self._chains[chain_id]
+            chain = self._chain(chain_id)
             for dep_id in (current_deployment_id, candidate_deployment_id):
                 if dep_id is not None and dep_id not in chain.deployments:
                     raise UnknownNameError(f"chain {chain_id!r} has no deployment {dep_id!r}")
@@ -189,15 +190,19 @@ class ChainStore:
         settled shape: while a step gives a chainlet an in-progress status its
         ``autoscaling_settings`` is served as null and ``active_replica_count`` as 0; otherwise
         the stored values are served. "Served" counts GETs of the deployment path and
-        environment lookups whose current deployment this is. ``KeyError`` for an unknown
-        deployment; ``ValueError`` for no steps or a step naming an unknown chainlet.
+        environment lookups whose current deployment this is. :class:`UnknownNameError` (a
+        ``KeyError``) for an unknown deployment; :class:`InvalidInputError` (a ``ValueError``)
+        for no steps or a step naming an unknown chainlet.
         """
         steps = tuple(steps)
         if not steps:
             raise InvalidInputError("steps", "a timeline needs at least one step")
         with self._chains_lock:
-            chain = self._chains[chain_id]
-            names = {c.get("name") for c in chainlets_of(chain.deployments[deployment_id])}
+            chain = self._chain(chain_id)
+            stored = chain.deployments.get(deployment_id)
+            if stored is None:
+                raise UnknownNameError(f"chain {chain_id!r} has no deployment {deployment_id!r}")
+            names = {c.get("name") for c in chainlets_of(stored)}
             for step in steps:
                 unknown = set(step.chainlet_statuses or ()) - names
                 if unknown:
@@ -215,20 +220,29 @@ class ChainStore:
             timeline = chain.timelines.get(deployment_id) if chain else None
             return timeline.steps if timeline else ()
 
+    def _chain(self, chain_id: str) -> _Chain:
+        # Callers hold the lock. A KeyError that says what was missing, not a bare key.
+        chain = self._chains.get(chain_id)
+        if chain is None:
+            raise UnknownNameError(f"no chain {chain_id!r}")
+        return chain
+
     def chain_ids(self) -> list[str]:
         """Ids of every chain, in insertion order."""
         with self._chains_lock:
             return list(self._chains)
 
     def deployment_ids(self, chain_id: str) -> list[str]:
-        """Ids of a chain's deployments, in insertion order (``KeyError`` if unknown)."""
+        """Ids of a chain's deployments, in insertion order (:class:`UnknownNameError`, a
+        ``KeyError``, if the chain is unknown)."""
         with self._chains_lock:
-            return list(self._chains[chain_id].deployments)
+            return list(self._chain(chain_id).deployments)
 
     def environment_names(self, chain_id: str) -> list[str]:
-        """Names of a chain's environments (``KeyError`` if the chain is unknown)."""
+        """Names of a chain's environments (:class:`UnknownNameError`, a ``KeyError``, if the
+        chain is unknown)."""
         with self._chains_lock:
-            return list(self._chains[chain_id].environments)
+            return list(self._chain(chain_id).environments)
 
     def answer(self, path: str) -> tuple[int, Any]:
         """The normal answer (status, JSON body) to an authorized ``GET`` of ``path`` (no

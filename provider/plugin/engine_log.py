@@ -27,10 +27,8 @@ LOG_TIMEOUT_SECONDS = 5.0
 
 Severity: TypeAlias = engine_pb2.LogSeverity.ValueType
 
-DEBUG = engine_pb2.DEBUG
 INFO = engine_pb2.INFO
 WARNING = engine_pb2.WARNING
-ERROR = engine_pb2.ERROR
 
 
 def _no_redaction(text: str) -> str:

@@ -17,15 +17,14 @@ from collections.abc import Callable
 import grpc
 
 from ..errors import (
-    INTERNAL,
     ApiError,
     AuthenticationError,
     BasetenError,
     CancelledError,
     InvalidInputError,
     NotFoundError,
-    one_line,
-    presentation,
+    headline,
+    is_about_api_key,
 )
 from .values import camel_text
 
@@ -73,8 +72,7 @@ def plugin_error(
     """``exc`` as the engine should show it. A :class:`~provider.errors.BasetenError` gets its
     title and message; anything else is a bug, shown as :data:`provider.errors.INTERNAL` in one
     line. ``redact`` removes the API key from the message, whatever the error says."""
-    shown = presentation(exc) if isinstance(exc, BasetenError) else INTERNAL
-    text = camel_text(f"{shown.title}: {one_line(exc)}")
-    if getattr(exc, "field", None) == "api_key" or isinstance(exc, AuthenticationError):
+    text = camel_text(headline(exc))
+    if is_about_api_key(exc):
         text += f" ({KEY_HINT})"
     return PluginError(redact(text), _code(exc))

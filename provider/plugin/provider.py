@@ -122,7 +122,9 @@ more of them than requests in flight: waiting gates never hold up a lookup."""
 
 SIMULATED_TIME_ENV = "BASETEN_PLUGIN_SIMULATED_TIME"
 """Tests only: ``1`` runs each gate on a simulated clock (its waits take no time), so a
-20-minute rollout and its heartbeats can be driven through the real plugin in a second."""
+20-minute rollout and its heartbeats can be driven through the real plugin in a second. It is
+honoured only against a loopback API (the emulator): set by accident in a user's shell, it
+could otherwise turn a real gate into back-to-back polls of Baseten."""
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -200,6 +202,12 @@ def _failures(errors: list[InvalidInputError]) -> list[CheckFailure]:
     ]
 
 
+@functools.lru_cache(maxsize=4)
+def _redactor(key: str) -> Redactor:
+    # Built once per key (an n-gram set and three regexes), not once per log line.
+    return Redactor(key)
+
+
 class BasetenProvider(Provider):
     """The ``baseten`` provider. One instance serves one plugin process (one provider
     configuration); its methods may run concurrently.
@@ -242,7 +250,7 @@ class BasetenProvider(Provider):
         any fragment of it (:class:`provider.redaction.Redactor`)."""
         for key in {self._key_in_use, self._api_key or ""}:
             if key:
-                text = Redactor(key).text(text)
+                text = _redactor(key).text(text)
         return text
 
     def error(self, exc: BaseException) -> PluginError:
@@ -264,7 +272,7 @@ class BasetenProvider(Provider):
             if self._client is None:
                 found = credentials.resolve(self._api_key, self._api_url)
                 self._client = BasetenClient(
-                    api_key=found.api_key or "",
+                    api_key=found.api_key,
                     base_url=found.base_url,
                     pool_size=self._max_in_flight,
                     max_in_flight=self._max_in_flight,
@@ -277,7 +285,9 @@ class BasetenProvider(Provider):
 
     def _resolve(self, query: DeploymentQuery, urn: str, budget: float) -> ChainDeployment:
         """Look up and gate (blocking), logging progress and warnings on ``urn``."""
-        simulated = _SimulatedClock() if self._simulated_time else None
+        client = self._baseten()
+        on_loopback = validation.is_loopback_url(client.base_url)
+        simulated = _SimulatedClock() if self._simulated_time and on_loopback else None
         deadline = Deadline.after(
             budget,
             cancel=self._cancel,
@@ -292,7 +302,7 @@ class BasetenProvider(Provider):
 
         try:
             return query.resolve(
-                self._baseten(),
+                client,
                 deadline,
                 on_progress=progress,
                 on_warning=warning,

@@ -29,9 +29,10 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 from pydantic import BaseModel
 
+from ..errors import SchemaError
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
 from ..inputs import INPUTS
-from ..outputs import OUTPUTS, to_engine
+from ..outputs import OUTPUTS, OUTPUTS_BY_NAME, to_engine
 
 UNKNOWN: str = rpc.UNKNOWN
 """A value the engine does not know yet (preview), as it reaches this provider."""
@@ -86,7 +87,7 @@ def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
     elif isinstance(value, list | tuple):
         converted = [property_value(v) for v in value]
     else:
-        raise TypeError(f"no engine value for {type(value).__name__}")
+        raise SchemaError(f"no engine value for {type(value).__name__}")
     return PropertyValue(converted, is_secret=secret)
 
 
@@ -141,7 +142,7 @@ def wire(field_type: FieldType, value: Any) -> Any:
 def outputs_to_wire(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """A lookup's outputs (:func:`provider.outputs.deployment_outputs`) exactly as the engine
     will store them, so that two output sets compare equal when the engine sees no change."""
-    by_name = {f.name: f for f in OUTPUTS}
+    by_name = OUTPUTS_BY_NAME
     canonical = to_engine(dict(outputs))
     return {
         by_name[name].camel_name: wire(by_name[name].type, value)

@@ -32,6 +32,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import (
+    CONFIG_READ_SECONDS,
     CheckReport,
     PolicyConfig,
     RuleConfig,
@@ -93,6 +94,7 @@ __all__ = [
     "ALLOWED_INSTANCE_TYPES",
     "AUTOSCALING_CONFIGURED",
     "CHAIN_DEPLOYMENT_TYPE",
+    "CONFIG_READ_SECONDS",
     "DEPLOYMENT_ACTIVE",
     "NO_SCALE_TO_ZERO",
     "PACK_DESCRIPTION",

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import BasetenError, InvalidInputError
 from ..models import ChainDeployment
 from .rules import RULES, Level, Rule, Violation, rule, unmatched_override_note
 
@@ -263,7 +263,7 @@ def _too_deep(name: str) -> InvalidInputError:
     return InvalidInputError("config", f"{name} is nested deeper than {MAX_CONFIG_DEPTH} levels")
 
 
-class _Refused(ValueError):
+class _Refused(BasetenError, ValueError):
     """Valid JSON that a config must not contain; the message completes "<file> ..."."""
 
 

@@ -41,7 +41,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from pydantic import ValidationError
 
-from ..errors import InvalidInputError
+from ..errors import BasetenError, InvalidInputError
 from ..models import ChainDeployment
 from ..outputs import OUTPUTS_BY_NAME
 from ..outputs import deployment_from_outputs as from_outputs
@@ -66,7 +66,7 @@ dynamic resource's (snake_case) and the native plugin's ``baseten:index:ChainDep
 (camelCase outputs)."""
 
 
-class AdvisoryNote(UnknownValueError):
+class AdvisoryNote(BasetenError, UnknownValueError):
     """A note at advisory level: outputs not known yet, or an override that matched nothing.
     ``pulumi_policy`` has no other way for a policy to report below its own level: it turns
     any ``UnknownValueError`` escaping a policy into an advisory diagnostic carrying

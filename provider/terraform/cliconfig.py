@@ -15,7 +15,7 @@ and needs none. The config also turns off terraform's version check (as
 
 What a caller may rely on: :func:`render` is pure; :func:`find_plugin_dir` looks beside the
 running Python first (the virtualenv's ``bin``), then on ``PATH``, and raises
-:class:`FileNotFoundError` saying how to install the script; ``--output`` creates missing
+:class:`~provider.errors.SetupError` saying how to install the script; ``--output`` creates missing
 parent directories. Nothing here imports ``tf``.
 """
 

@@ -2,7 +2,7 @@
 
 Both are thin: validation, the lookup, the readiness gate and the outputs come from the core
 (:mod:`provider.validation`, :class:`provider.lookup.DeploymentQuery`,
-:func:`provider.lookup.deployment_outputs`, :mod:`provider.status`); this module only maps them
+:func:`provider.outputs.deployment_outputs`, :mod:`provider.status`); this module only maps them
 onto Terraform's schema and diagnostics.
 
 What a Terraform user may rely on:
@@ -51,7 +51,14 @@ from ..errors import (
     presentation,
 )
 from ..fields import model_fields
-from ..inputs import INPUTS, INPUTS_BY_NAME, TARGETS, InputField, input_errors
+from ..inputs import (
+    DEFAULT_TIMEOUT_SECONDS,
+    INPUTS,
+    INPUTS_BY_NAME,
+    TARGETS,
+    InputField,
+    input_errors,
+)
 from ..lookup import DeploymentQuery
 from ..models import Chain, ChainDeployment
 from ..outputs import OUTPUTS, deployment_outputs
@@ -340,7 +347,13 @@ class ChainDataSource(_BasetenDataSource):
             if errors:
                 raise errors[0]
             client: BasetenClient = self.provider.client()
-            chain = client.get_chain(chain_id) if by_id else client.find_chain(name)
+            # The same bound and stop as a deployment read.
+            deadline = Deadline.after(DEFAULT_TIMEOUT_SECONDS, cancel=self.provider.stopping)
+            chain = (
+                client.get_chain(chain_id, deadline=deadline)
+                if by_id
+                else client.find_chain(name, deadline=deadline)
+            )
         except Exception as exc:
             add_diagnostic(
                 ctx.diagnostics,

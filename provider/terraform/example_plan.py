@@ -47,7 +47,8 @@ _DROPPED_PREFIXES = ("TF_CLI_ARGS", "TF_LOG", "TF_PLUGIN_CACHE_DIR", "TF_REATTAC
 
 
 def find_terraform() -> str:
-    """The terraform executable on PATH; :class:`FileNotFoundError` with how to install it."""
+    """The terraform executable on PATH; :class:`~provider.errors.SetupError` saying how to
+    install it."""
     found = shutil.which("terraform")
     if found is None:
         raise SetupError(INSTALL_HINT)

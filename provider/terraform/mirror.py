@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._version import __version__
-from ..errors import InvalidInputError, SetupError
+from ..errors import BasetenError, InvalidInputError, SetupError
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
 
 # Terraform's own names for the platforms it ships on (GOOS_GOARCH).
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         executable = write_entry(args.directory, command=provider_command(args.on_path))
-    except (OSError, ValueError) as exc:
+    except (BasetenError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {executable}", file=sys.stderr)
