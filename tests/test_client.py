@@ -1698,3 +1698,70 @@ def test_a_key_echoed_in_a_header_line_that_does_not_parse_stays_out_of_the_log(
 
     assert any("parse headers" in r.getMessage() for r in caplog.records)
     assert_no_fragment(caplog.text, *(r.getMessage() for r in caplog.records))
+
+
+# -- max_in_flight -----------------------------------------------------------------------------
+
+
+def test_a_client_with_max_in_flight_never_has_more_requests_open(emulator: Emulator) -> None:
+    emulator.latency = 0.2
+    with BasetenClient(
+        api_key=TEST_KEY, base_url=emulator.url, retry=FAST_RETRY, max_in_flight=2
+    ) as bounded:
+        threads = [
+            threading.Thread(target=bounded.get_chain_deployment, args=(CHAIN, DEP))
+            for _ in range(6)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        elapsed = time.monotonic() - started
+
+    assert len(emulator.requests) == 6
+    # Six requests two at a time at 0.2 s each take three rounds, not one.
+    assert elapsed >= 0.55
+
+
+def test_waiting_for_a_turn_ends_at_once_on_cancel_and_at_the_deadline() -> None:
+    # A server that never answers holds the only turn for as long as the holder's deadline.
+    with hostile(default=silent) as server:
+        bounded = BasetenClient(
+            api_key=TEST_KEY, base_url=server.url, retry=FAST_RETRY, max_in_flight=1
+        )
+        holder_cancel = threading.Event()
+
+        def hold() -> None:
+            with contextlib.suppress(BasetenError):
+                bounded.get_chain_deployment(
+                    CHAIN, DEP, deadline=Deadline.after(30, cancel=holder_cancel)
+                )
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        assert wait_until(lambda: len(server.seen) == 1)
+        cancel = threading.Event()
+        threading.Timer(0.3, cancel.set).start()
+        started = time.monotonic()
+        with pytest.raises(CancelledError):
+            bounded.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(30, cancel=cancel))
+        assert time.monotonic() - started < 1.5
+
+        with pytest.raises(TransportError) as info:
+            bounded.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(0.3))
+        assert info.value.out_of_time and "in flight" in str(info.value)
+        assert len(server.seen) == 1  # neither waiting call sent anything
+        holder_cancel.set()
+        holder.join(timeout=5)
+        bounded.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Until ``condition`` holds (bounded in time)."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
