@@ -11,15 +11,21 @@ values keyed by the core's names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidInputError
-from .inputs import INPUT_NAMES, RESOURCE_WAIT_FOR
+from .inputs import IDENTITY_NAMES, INPUT_NAMES, RESOURCE_WAIT_FOR
 from .lookup import DeploymentQuery
 from .models import ChainDeployment
-from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, deployment_outputs
+from .outputs import (
+    LOOKUP_BY_ENVIRONMENT,
+    LOOKUP_BY_ID,
+    OUTPUT_NAMES,
+    deployment_outputs,
+    to_engine,
+)
 
 
 def query_from(values: Mapping[str, Any], *, gated: bool = True) -> DeploymentQuery:
@@ -63,6 +69,49 @@ def identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[s
     ):
         changes.append("environment")
     return changes
+
+
+@dataclass(frozen=True)
+class DiffPlan:
+    """What a ``Diff`` decided: the names (snake_case, inputs or outputs) that change, and
+    those among them whose change replaces the resource."""
+
+    changed: list[str]
+    replaces: list[str]
+
+
+def plan_diff(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    *,
+    is_unknown: Callable[[Any], bool],
+    fetch: Callable[[DeploymentQuery], ChainDeployment],
+    canonical: Callable[[str, Any], Any] = lambda _name, value: to_engine(value),
+) -> DiffPlan:
+    """The diff of a stored resource (``olds``: its outputs) against new inputs.
+
+    An unknown identity input replaces; any other unknown input is a change. A changed
+    identity replaces without a request. Otherwise one ``fetch``: an environment promoted to
+    another deployment replaces; outputs that differ from the stored ones are changes, and so
+    is a gate that closed since. ``canonical(name, value)`` is an output as the front end's
+    engine stores it (default :func:`~provider.outputs.to_engine`), applied to both sides.
+    """
+    unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
+    if unknown:
+        return DiffPlan(unknown, [k for k in unknown if k in IDENTITY_NAMES])
+    replaces = identity_changes(olds, news)
+    if replaces:
+        return DiffPlan(replaces, replaces)
+    query = query_from(news)
+    live = fetch(query)
+    if live.id != olds.get("chain_deployment_id"):
+        # The environment was promoted to another deployment: a different thing to read.
+        return DiffPlan(["chain_deployment_id"], ["chain_deployment_id"])
+    outputs = deployment_outputs(query, live)
+    changed = [k for k in OUTPUT_NAMES if canonical(k, olds.get(k)) != canonical(k, outputs[k])]
+    if query.wait_for and not outputs["ready"] and "ready" not in changed:
+        changed.append("ready")  # the gate closed since: an update waits for it again
+    return DiffPlan(changed, [])
 
 
 @dataclass(frozen=True)

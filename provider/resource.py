@@ -41,14 +41,13 @@ from .errors import (
 )
 from .inputs import (
     DEFAULT_TIMEOUT_SECONDS,
-    IDENTITY_NAMES,
     INPUT_NAMES,
     RESOURCE_WAIT_FOR,
     input_errors,
 )
 from .lifecycle import (
-    identity_changes,
     parse_resource_id,
+    plan_diff,
     query_from,
     refresh_plan,
     resource_id,
@@ -59,7 +58,6 @@ from .outputs import (
     OUTPUTS,
     deployment_from_outputs,
     deployment_outputs,
-    to_engine,
 )
 
 CONFIG_API_KEY = "baseten:apiKey"
@@ -162,24 +160,13 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
-        if any(k in IDENTITY_NAMES for k in unknown):
-            replaced = [k for k in unknown if k in IDENTITY_NAMES]
-            return dyn.DiffResult(changes=True, replaces=replaced)
-        if unknown:
-            return dyn.DiffResult(changes=True)
-        replaces = identity_changes(olds, news)
-        if replaces:
-            return dyn.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        query = query_from(news)
-        live = _engine_call(lambda: query.fetch(self._client()))
-        if live.id != olds.get("chain_deployment_id"):
-            # The environment was promoted to another deployment: a different thing to read.
-            return dyn.DiffResult(changes=True, replaces=["chain_deployment_id"])
-        outputs = deployment_outputs(query, live)
-        changed = [k for k in OUTPUT_NAMES if to_engine(olds.get(k)) != to_engine(outputs[k])]
-        gate_closed = bool(query.wait_for) and not outputs["ready"]
-        return dyn.DiffResult(changes=bool(changed) or gate_closed, replaces=[])
+        plan = plan_diff(
+            olds,
+            news,
+            is_unknown=is_unknown,
+            fetch=lambda query: _engine_call(lambda: query.fetch(self._client())),
+        )
+        return dyn.DiffResult(changes=bool(plan.changed), replaces=plan.replaces)
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         # Refresh re-reads this very deployment, whatever the environment points at now.

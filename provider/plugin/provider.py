@@ -80,13 +80,12 @@ from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError
 from ..inputs import (
     DEFAULT_TIMEOUT_SECONDS,
-    IDENTITY_NAMES,
     INPUT_NAMES,
     INPUTS_BY_NAME,
     RESOURCE_WAIT_FOR,
     input_errors,
 )
-from ..lifecycle import identity_changes, query_from, refresh_plan, resource_id
+from ..lifecycle import plan_diff, query_from, refresh_plan, resource_id
 from ..lookup import DeploymentQuery
 from ..models import ChainDeployment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
@@ -110,6 +109,7 @@ from .values import (
     plain_map,
     property_map,
     property_value,
+    stored_form,
 )
 
 MAX_IN_FLIGHT = functions.MAX_IN_FLIGHT
@@ -416,31 +416,18 @@ class BasetenProvider(Provider):
 
     @_engine_call
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        stored = plain_map(request.old_state)
-        olds = outputs_from_wire(stored)
+        olds = outputs_from_wire(plain_map(request.old_state))
         news = inputs_from_wire(plain_map(request.new_inputs))
-        unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
-        if unknown:
-            replaces = [k for k in unknown if k in IDENTITY_NAMES]
-            return _diff(changed=unknown, replaces=replaces)
-        replaces = identity_changes(olds, news)
-        if replaces:
-            return _diff(changed=replaces, replaces=replaces)
-        query = query_from(news)
-        live = await self._blocking(
-            lambda: query.fetch(
-                self._baseten(), Deadline.after(query.timeout_seconds, cancel=self._cancel)
-            )
+
+        def fetch(query: DeploymentQuery) -> ChainDeployment:
+            deadline = Deadline.after(query.timeout_seconds, cancel=self._cancel)
+            return query.fetch(self._baseten(), deadline)
+
+        # The one GET (if any) blocks: it runs on the pool, like every lookup.
+        plan = await self._blocking(
+            lambda: plan_diff(olds, news, is_unknown=is_unknown, fetch=fetch, canonical=stored_form)
         )
-        if live.id != olds.get("chain_deployment_id"):
-            # The environment was promoted to another deployment: a different thing to read.
-            return _diff(changed=["chain_deployment_id"], replaces=["chain_deployment_id"])
-        outputs = deployment_outputs(query, live)
-        wired = outputs_to_wire(outputs)
-        changed = [f.name for f in OUTPUTS if wired.get(f.camel_name) != stored.get(f.camel_name)]
-        if query.wait_for and not outputs["ready"] and "ready" not in changed:
-            changed.append("ready")  # the gate closed since: an update waits for it again
-        return _diff(changed=changed, replaces=[])
+        return _diff(changed=plan.changed, replaces=plan.replaces)
 
     @_engine_call
     async def create(self, request: CreateRequest) -> CreateResponse:

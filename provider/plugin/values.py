@@ -139,6 +139,13 @@ def wire(field_type: FieldType, value: Any) -> Any:
     return value
 
 
+def stored_form(name: str, value: Any) -> Any:
+    """Output ``name``'s value as the engine stores it (camelCase object keys, no nulls in
+    maps), whether ``value`` is the core's or already the stored one: applying it twice
+    changes nothing, so old and new outputs compare as the engine would."""
+    return wire(OUTPUTS_BY_NAME[name].type, to_engine(value))
+
+
 def outputs_to_wire(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """A lookup's outputs (:func:`provider.outputs.deployment_outputs`) exactly as the engine
     will store them, so that two output sets compare equal when the engine sees no change."""
