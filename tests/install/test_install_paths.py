@@ -175,7 +175,8 @@ def test_a_failed_make_install_says_so_shows_its_log_and_removes_the_venv(folder
         shutil.copy(REPO / name, folder / name)
     (folder / "requirements-dev.txt").write_text("no-such-requirement-for-this-test==1\n")
     env = {**os.environ, "PIP_NO_INDEX": "1"}
-    result = run(["make", "demo", f"PYTHON={sys.executable}"], cwd=folder, env=env, check=False)
+    make = ["make", "--no-print-directory", "demo", f"PYTHON={sys.executable}"]
+    result = run(make, cwd=folder, env=env, check=False)
     assert result.returncode != 0
     lines = result.stdout.splitlines()
     readme = " ".join(README.read_text().split())
