@@ -6,6 +6,7 @@ the emulator, and the command-line runners that check every output for the keys.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,10 +33,12 @@ __all__ = [
     "cli_env",
     "run_cli",
     "run_cli_process",
+    "run_make",
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 30.0
+MAKE_STAMP = ".venv/.installed"
 
 # Retries in tests: same logic, millisecond waits, bounded in attempts and total time.
 FAST_RETRY = RetryPolicy(
@@ -153,3 +156,29 @@ def run_cli_process(
     if check_keys:
         assert_no_key(proc.stdout, proc.stderr)
     return proc
+
+
+# -- make -----------------------------------------------------------------------------------------
+
+
+def run_make(
+    *args: str,
+    cwd: Path = PROJECT_DIR,
+    env: dict[str, str] | None = None,
+    timeout: float = SUBPROCESS_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """``make ARGS`` in ``cwd``, bounded in time. A test never installs: where ``.venv`` is
+    missing or out of date (pytest run without make, or a copy of the clone), the install step
+    is left out (``-o .venv/.installed``) and this Python runs the recipe instead."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not on PATH")
+    argv = [make, "--no-print-directory", *args]
+    up_to_date = subprocess.run(
+        [make, "-q", MAKE_STAMP], cwd=cwd, capture_output=True, timeout=10, check=False
+    )
+    if up_to_date.returncode != 0:
+        argv += ["-o", MAKE_STAMP, f"PY={sys.executable}"]
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )

@@ -10,6 +10,8 @@ pipeline would. Every case checks that the API key appears in neither stdout nor
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,8 @@ from tests.conftest import CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
 from tests.conftest import cli_env as process_env
 from tests.conftest import run_cli as run
 from tests.conftest import run_cli_process as run_process
+from tests.leakscan import assert_no_key
+from tests.readme import run_all, sh_block
 
 CHAIN = "ch7k2p9q"
 ACTIVE_ID = "dp3m8x1v"
@@ -403,3 +407,26 @@ def test_process_exit_codes(emulator: Emulator) -> None:
     )
     assert failed.returncode == 4
     assert "BUILD_FAILED" in failed.stderr
+
+
+def test_the_readmes_command_line_section_runs_as_shown(emulator: Emulator, tmp_path: Path) -> None:
+    # README, "Command line": each command as written, from a user's folder, all at once.
+    export, *commands = sh_block("python -m provider get CHAIN_ID DEPLOYMENT_ID")
+    assert export.export and set(export.env) == {"BASETEN_API_KEY"}  # cli_env sets it
+    assert len(commands) == 4 and all(c.startswith("python", "-m", "provider") for c in commands)
+    ids = {"CHAIN_ID": CHAIN, "DEPLOYMENT_ID": ACTIVE_ID}
+    by_id, by_environment, waiting, check = run_all(
+        [c.resolve(sys.executable, ids) for c in commands],
+        cwd=tmp_path,
+        env=process_env(emulator),
+        timeout=30,
+    )
+    for result in (by_id, by_environment, waiting, check):
+        assert result.returncode == 0, (result.args, result.stderr)
+        assert_no_key(result.stdout, result.stderr)
+    assert chainlet_row(by_id.stdout, "Generator")[:3] == ["Generator", "ACTIVE", "H100:1x20x80"]
+    assert json.loads(by_environment.stdout)["id"] == ACTIVE_ID
+    assert "status       ACTIVE" in waiting.stdout
+    assert f"deployment {ACTIVE_ID} is ACTIVE" in waiting.stderr
+    assert check.stdout.rstrip().endswith("check passed")
+    assert emulator.methods() == {"GET"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from provider.emulator import (
     make_deployment,
 )
 from tests.conftest import PROJECT_DIR, cli_env, run_cli, run_cli_process
+from tests.leakscan import assert_no_key
+from tests.readme import run_all, sh_block
 
 EXAMPLE_CONFIG = PROJECT_DIR / "examples" / "policy-pack" / "policy-config.example.json"
 CHAIN = "ch7k2p9q"
@@ -453,3 +456,33 @@ def test_a_ci_job_gates_on_the_exit_code(emulator: Emulator) -> None:
     assert usage.returncode == 2
     assert "chain_deployment_id" in usage.stderr
     assert len(emulator.requests) == 2
+
+
+def test_the_readmes_pipeline_commands_run_as_shown(emulator: Emulator) -> None:
+    # README, "In a pipeline": each command as written, from the clone (the --config path is
+    # relative to it), all at once.
+    export, *commands = sh_block("python -m provider check ch7k2p9q dp3m8x1v")
+    assert export.export and set(export.env) == {"BASETEN_API_KEY"}  # cli_env sets it
+    assert len(commands) == 3 and all(c.startswith("python", "-m", "provider") for c in commands)
+    defaults, flags, config = run_all(
+        [c.resolve(sys.executable) for c in commands],
+        cwd=PROJECT_DIR,
+        env=cli_env(emulator),
+        timeout=30,
+    )
+    for result in (defaults, flags, config):
+        assert_no_key(result.stdout, result.stderr)
+        assert result.stderr == "", (result.args, result.stderr)
+    assert defaults.returncode == 0 and "check passed" in defaults.stdout
+    assert flags.returncode == 1
+    assert violations(json.loads(flags.stdout)) == [
+        ("allowed-instance-types", "Generator", "H100:1x20x80", "one of 1x4, L4:4x16"),
+        ("replica-bounds", "Retriever", 0, "at least 1"),
+        ("no-scale-to-zero", "Retriever", 0, "at least 1 (no scale to zero in production)"),
+    ]
+    assert config.returncode == 1
+    assert rule_lines(config.stdout)["replica-bounds"] == "PASS replica-bounds advisory"
+    assert rule_lines(config.stdout)["no-scale-to-zero"] == (
+        "FAIL no-scale-to-zero mandatory 1 violation"
+    )
+    assert emulator.methods() == {"GET"}

@@ -108,6 +108,24 @@ def test_an_unexpected_error_is_exit_5_in_one_line_without_a_traceback(
     assert "Traceback" not in err
 
 
+def test_baseten_debug_adds_the_traceback_to_an_internal_error(
+    api_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README, exit codes: "`5` internal error (a bug, shown in one line; `BASETEN_DEBUG=1` adds
+    # the traceback)".
+    def broken(_deployment: ChainDeployment) -> str:
+        raise RuntimeError("a bug in rendering")
+
+    monkeypatch.setattr(cli, "render", broken)
+    monkeypatch.setenv("BASETEN_DEBUG", "1")
+
+    code, _, err = run("get", CHAIN, "dp3m8x1v")
+
+    assert code == 5
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: a bug in rendering" in err
+
+
 class _Terminal(StringIO):
     def isatty(self) -> bool:
         return True

@@ -7,12 +7,15 @@ bounded, so a broken emulator fails these tests instead of hanging them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import selectors
+import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +38,7 @@ from provider.emulator import (
     make_deployment,
 )
 from tests.conftest import AUTOSCALING_FIELDS, PROJECT_DIR, FakeClock
+from tests.readme import run_all, sh_block
 
 TIMEOUT = (2.0, 5.0)
 AUTH = {"Authorization": f"Api-Key {DEFAULT_API_KEY}"}
@@ -953,3 +957,35 @@ def test_cli_serves_a_scenario_until_terminated() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_the_readmes_emulator_commands_run_as_shown(tmp_path: Path) -> None:
+    # README, "The emulator": start it, then `get` against it, from a user's folder. Port 8900
+    # may be taken here, so a free port stands in for it in both commands.
+    start, get = sh_block("python -m provider.emulator --port 8900")
+    port = {"8900": str(_free_port())}
+    start, get = start.resolve(sys.executable, port), get.resolve(sys.executable, port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
+    with subprocess.Popen(
+        start.argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as emulator:
+        try:
+            assert emulator.stdout is not None
+            with selectors.DefaultSelector() as selector:
+                selector.register(emulator.stdout, selectors.EVENT_READ)
+                assert selector.select(timeout=20), "no output from the emulator"
+            assert f"{get.env['BASETEN_API_URL']} (scenario: rollout)" in emulator.stdout.readline()
+            (result,) = run_all([get], cwd=tmp_path, env=env, timeout=30)
+        finally:
+            emulator.terminate()
+            emulator.communicate(timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert "chain deployment dprollout of chain ch7k2p9q" in result.stdout
+    assert "status       BUILDING" in result.stdout  # the rollout's first step

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from provider import demo
 from provider.emulator import Emulator, Step, deployment_path
 from provider.testing import UNKNOWN, ProgramError, project_config_defaults, run_program
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_make
 from tests.leakscan import assert_no_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,12 +198,16 @@ def test_preview_keeps_inputs_from_unknown_outputs_unknown(
     assert repr(endpoint.inputs["chain_deployment_id"]).startswith("<pulumi.output.Unknown")
 
 
-def test_the_demo_runs_the_root_program_and_prints_integers_as_integers(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert demo.main() == 0
-    out = capsys.readouterr().out
+def test_make_demo_runs_the_root_program_and_prints_integers_as_integers() -> None:
+    # The README's first command, run for real (`python -m provider.demo` under make).
+    result = run_make("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "requests sent to Baseten: 0" in out  # the preview
+    assert "deployment dprollout is BUILDING" in out  # the gate logs each status change
+    assert "deployment dprollout is ACTIVE" in out
     assert "gate opened after" in out
+    assert "endpoint file written after the gate" in out
     assert '"active_replica_count": 1,' in out
     assert not any(
         token.endswith(".0") for token in out.replace(",", " ").replace("}", " ").split()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,8 @@ from provider.terraform.data_sources import (
     deployment_config_errors,
 )
 from provider.terraform.schema import Object, tf_type
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_make
+from tests.readme import sh_block
 
 CHAIN = "ch7k2p9q"
 TF_TIMEOUT = 60.0  # per terraform command; each takes about a second here
@@ -56,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "terraform"
 INIT_EXAMPLE = EXAMPLE / "init"
 STANDIN = Path(__file__).resolve().parent / "terraform" / "standin_provider.py"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def require_terraform(env: Mapping[str, str]) -> str:
@@ -341,17 +344,56 @@ def test_invalid_arguments_are_rejected_at_validation_before_any_request(
     assert emulator.requests == []
 
 
-def test_the_make_target_plans_the_example_offline(
-    tf_home: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
-) -> None:
-    # `make tf-plan` is this call: its own emulator, its own CLI config, a copy of the example.
-    monkeypatch.setenv("HOME", str(tf_home))
+def test_make_tf_plan_plans_the_example_offline(tf_home: Path) -> None:
+    # The README's `make tf-plan`, run for real: its own emulator, CLI config and example copy.
     before = sorted(p.name for p in EXAMPLE.iterdir())
-    assert example_plan.main(["--timeout", str(TF_TIMEOUT), "--", "-no-color"]) == 0
-    out = " ".join(capfd.readouterr().out.split())
+    result = run_make("tf-plan", env={**os.environ, "HOME": str(tf_home)}, timeout=TF_TIMEOUT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = " ".join(ANSI.sub("", result.stdout).split())
+    assert "Provider development overrides are in effect" in out
     assert "terraform_data.gate will be created" in out
     assert 'status = "ACTIVE"' in out
     assert sorted(p.name for p in EXAMPLE.iterdir()) == before  # no state, no .terraform
+
+
+def user_env(home: Path, emulator: Emulator, exports: dict[str, str]) -> dict[str, str]:
+    """A user's shell for the README's terraform commands: no terraform settings of ours or
+    theirs, the key exported (as in the README), the emulator's URL, and ``exports``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "BASETEN_"))}
+    env.update(HOME=str(home), BASETEN_API_KEY=TEST_KEY, BASETEN_API_URL=emulator.url)
+    env.update(exports)
+    return env
+
+
+def test_the_readmes_dev_overrides_commands_plan_without_init(
+    ws: Workspace, tf_home: Path, emulator: Emulator
+) -> None:
+    # README, Terraform, "a CLI config with dev_overrides is the shortcut": as written, in the
+    # configuration folder, with this Python standing for venv/bin/python.
+    write, export, plan = sh_block("provider.terraform.cliconfig --output terraformrc")
+    made = subprocess.run(
+        write.resolve(sys.executable).argv,
+        cwd=ws.dir,
+        capture_output=True,
+        text=True,
+        timeout=TF_TIMEOUT,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert export.export and set(export.env) == {"TF_CLI_CONFIG_FILE", "CHECKPOINT_DISABLE"}
+    exports = export.resolve(sys.executable, {"$PWD": str(ws.dir)}).env
+    assert Path(exports["TF_CLI_CONFIG_FILE"]).is_file()
+    assert plan.argv == ["terraform", "plan"]
+    result = example_plan.run_terraform(
+        plan.argv[1:], cwd=ws.dir, env=user_env(tf_home, emulator, exports), timeout=TF_TIMEOUT
+    )
+    ws.transcript.append(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = " ".join(ANSI.sub("", result.stdout + result.stderr).split())
+    assert "Provider development overrides are in effect" in out
+    assert "terraform_data.gate will be created" in out
+    assert not (ws.dir / ".terraform").exists()  # no terraform init
+    assert emulator.methods() == {"GET"}
 
 
 # -- without terraform ---------------------------------------------------------------------
@@ -609,6 +651,41 @@ def test_the_on_path_mirror_entry_is_the_same_bytes_whichever_python_wrote_it(
     entry = mirror.write_entry(tmp_path, command=mirror.provider_command(on_path=True))
     assert sys.executable not in entry.read_text()
     assert 'exec terraform-provider-baseten "$@"' in entry.read_text()
+
+
+def test_an_on_path_mirror_entry_serves_terraform_from_the_activated_virtualenv(
+    tmp_path: Path, tf_home: Path, emulator: Emulator
+) -> None:
+    # README: "write the entry with --on-path instead ... (activate the virtualenv before
+    # running terraform)": the mirror command with the flag, then init and plan with only the
+    # virtualenv's bin (this Python's) on PATH to find the provider.
+    (command,) = [
+        c
+        for c in sh_block("provider.terraform.mirror")
+        if c.startswith("venv/bin/python", "-m", "provider.terraform.mirror")
+    ]
+    work = example_plan.copy_example(EXAMPLE, tmp_path / "config")
+    made = subprocess.run(
+        [*command.resolve(sys.executable).argv, "--on-path"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=TF_TIMEOUT,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines()[-1] == cliconfig.PROVIDER_ADDRESS
+    (entry,) = (work / "terraform.d" / "plugins").rglob("terraform-provider-baseten_*")
+    assert sys.executable not in entry.read_text()
+    activated = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = init_env(tf_home, emulator, PATH=activated)
+    for args in (["init", "-input=false"], ["plan", "-input=false"]):
+        result = example_plan.run_terraform(
+            [*args, "-no-color"], cwd=work, env=env, timeout=TF_TIMEOUT
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "terraform_data.gate will be created" in result.stdout
+    assert f'provider "{cliconfig.PROVIDER_ADDRESS}"' in (work / ".terraform.lock.hcl").read_text()
 
 
 def test_the_mirror_refuses_what_terraform_could_not_install() -> None:

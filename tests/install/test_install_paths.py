@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,13 +28,18 @@ from pathlib import Path
 import pytest
 
 from provider.emulator import Emulator
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_make
+from tests.readme import README, inline, sh_block
 from tests.test_terraform import init_env, require_terraform, write_standin
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 180.0
 CHAIN = "ch7k2p9q"
 OWN = ("pulumi_baseten_chains", "__editable__", "provider")
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+# What a clone holds: everything but what git ignores (environments, outputs, caches).
+IGNORED = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+NOT_IN_A_CLONE = shutil.ignore_patterns(*IGNORED, ".hypothesis", ".terraform")
 
 
 def run(
@@ -55,10 +61,13 @@ def run(
 
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``make dist``: the wheel and the sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", out, REPO], cwd=out)
-    return out
+    """``make dist``, run for real in a copy of the clone: the wheel and the sdist."""
+    clone = tmp_path_factory.mktemp("clone") / "pulumi-baseten-chains"
+    shutil.copytree(REPO, clone, ignore=NOT_IN_A_CLONE)
+    made = run_make("dist", cwd=clone, timeout=TIMEOUT)
+    if made.returncode != 0:
+        pytest.fail(f"make dist exited {made.returncode}:\n{made.stdout}\n{made.stderr}")
+    return clone / "dist"
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +153,9 @@ def emulator_process(
 
 
 def test_make_dist_builds_a_wheel_and_an_sdist_with_the_license(dist: Path, wheel: Path) -> None:
+    # The file the README names, at this version.
+    assert f"`make dist` builds `dist/{wheel.name}`" in " ".join(README.read_text().split())
+    assert wheel.name == f"pulumi_baseten_chains-{VERSION}-py3-none-any.whl"
     assert len(list(dist.glob("pulumi_baseten_chains-*.tar.gz"))) == 1
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
@@ -153,6 +165,30 @@ def test_make_dist_builds_a_wheel_and_an_sdist_with_the_license(dist: Path, whee
     assert b"License-Expression: Apache-2.0" in metadata
     assert b"baseten-chains = provider.cli:main" in scripts
     assert not any(n.startswith("tests/") for n in names)
+
+
+def test_a_failed_make_install_says_so_shows_its_log_and_removes_the_venv(folder: Path) -> None:
+    # README: the install prints one line, pip's output goes to build/install.log, printed only
+    # if the install fails, and a failed install removes .venv. Here pip cannot find a
+    # requirement (no index: nothing is downloaded).
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy(REPO / name, folder / name)
+    (folder / "requirements-dev.txt").write_text("no-such-requirement-for-this-test==1\n")
+    env = {**os.environ, "PIP_NO_INDEX": "1"}
+    make = ["make", "--no-print-directory", "demo", f"PYTHON={sys.executable}"]
+    result = run(make, cwd=folder, env=env, check=False)
+    assert result.returncode != 0
+    lines = result.stdout.splitlines()
+    readme = " ".join(README.read_text().split())
+    assert f"The install prints one line, `{lines[0]}`" in readme
+    assert lines[0] == "installing into .venv (first run takes a minute; log: build/install.log)..."
+    log = (folder / "build" / "install.log").read_text()
+    assert "no-such-requirement-for-this-test" in log and log.strip() in result.stdout
+    assert lines[-1] == (
+        "error: installing into .venv failed (log above, and in build/install.log); "
+        ".venv was removed"
+    )
+    assert not (folder / ".venv").exists()
 
 
 # -- 1. a Python Pulumi program -------------------------------------------------------------
@@ -234,6 +270,33 @@ def test_an_examples_requirements_install_from_any_working_directory(
     assert (folder / "venv") in imported_from(python, elsewhere).parents
 
 
+def test_the_source_plugins_own_venv_installs_as_the_readme_says(
+    folder: Path, shared: Path, wheel: Path
+) -> None:
+    # README, "The engine finds the plugin": after `make dist`, from the clone, a real venv
+    # (with its own pip, whose console script the README runs) for examples/baseten-plugin.
+    make_venv, install = inline("examples/baseten-plugin/venv/bin/pip install")
+    clone = folder / "clone"
+    shutil.copytree(REPO / "examples" / "baseten-plugin", clone / "examples" / "baseten-plugin")
+    (clone / "dist").mkdir()
+    shutil.copy(wheel, clone / "dist")
+    assert make_venv.startswith("python", "-m", "venv")
+    run(make_venv.resolve(sys.executable).argv, cwd=clone)
+    venv = clone / "examples" / "baseten-plugin" / "venv"
+    python = venv / "bin" / "python"
+    # Its dependencies shared from the repository's .venv (see the module docstring); pip and
+    # this package are its own.
+    purelib = run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=clone
+    ).stdout.strip()
+    Path(purelib, "shared-packages.pth").write_text(f"{shared}\n")
+    assert install.startswith("examples/baseten-plugin/venv/bin/pip", "install", "-r")
+    no_check = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    run([clone / install.argv[0], *install.argv[1:]], cwd=clone, env=no_check)
+    assert venv in imported_from(python, clone).parents
+    assert (venv / "bin" / "pulumi-resource-baseten").is_file()
+
+
 # -- 2. the native plugin, for programs in other languages ----------------------------------
 
 
@@ -258,21 +321,31 @@ def test_the_native_plugin_is_on_the_virtualenvs_path_after_install(
 def test_terraform_init_and_apply_use_the_installed_provider_from_the_mirror(
     folder: Path, shared: Path, wheel: Path, emulator: Emulator
 ) -> None:
+    # README, Terraform, "To use it for real": the block's commands, in the configuration folder.
+    make_venv, install, write_mirror, export, init, apply = sh_block("provider.terraform.mirror")
     require_terraform({"PATH": os.environ.get("PATH", "")})
     infra = folder / "infra"
     shutil.copytree(REPO / "examples" / "terraform" / "init", infra)
-    python = fresh_venv(folder / "venv", shared)
-    pip_install(python, infra, f"pulumi-baseten-chains[terraform] @ {wheel.as_uri()}")
-    made = run([python, "-m", "provider.terraform.mirror", "terraform.d/plugins"], cwd=infra)
+    assert make_venv.argv == ["python", "-m", "venv", "venv"]
+    python = fresh_venv(infra / "venv", shared)  # the same, sharing the dependencies
+    readme_wheel = f"file:///path/to/pulumi_baseten_chains-{VERSION}-py3-none-any.whl"
+    install = install.resolve(str(python), {readme_wheel: wheel.as_uri()})
+    assert install.argv[1:4] == ["-m", "pip", "install"] and wheel.as_uri() in install.argv[-1]
+    no_check = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    run(install.argv, cwd=infra, env=no_check)
+    made = run(write_mirror.resolve(str(python)).argv, cwd=infra)
     assert made.stdout.splitlines()[-1] == "local.invalid/pulumi-baseten-chains/baseten"
     (entry,) = (infra / "terraform.d" / "plugins" / "local.invalid").rglob("terraform-provider-*")
     assert str(python) in entry.read_text()  # the fresh virtualenv's, not the repository's
     write_standin(infra / "terraform.d" / "plugins")
     home = folder / "home"
     home.mkdir()
-    env = init_env(home, emulator)
-    run(["terraform", "init", "-input=false", "-no-color"], cwd=infra, env=env)
-    applied = run(["terraform", "apply", "-auto-approve", "-no-color"], cwd=infra, env=env)
+    assert export.export and set(export.env) == {"BASETEN_API_KEY"}
+    env = init_env(home, emulator)  # BASETEN_API_KEY exported, registries out of reach
+    assert (init.argv, apply.argv) == (["terraform", "init"], ["terraform", "apply"])
+    run([*init.argv, "-input=false", "-no-color"], cwd=infra, env=env)
+    # -auto-approve answers apply's "yes" prompt, which a test cannot type.
+    applied = run([*apply.argv, "-auto-approve", "-no-color"], cwd=infra, env=env)
     assert 'chain_deployment_id = "dp3m8x1v"' in applied.stdout
     assert "local.invalid/pulumi-baseten-chains/baseten" in (
         infra / ".terraform.lock.hcl"
