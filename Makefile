@@ -22,7 +22,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # (A virtualenv cannot be built elsewhere and moved: its scripts name their own path.)
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-	  echo "error: Python >= 3.11 is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing). Try: make $(MAKECMDGOALS) PYTHON=python3.11"; \
+	  echo "error: Python >= 3.11 is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo missing). Try: make $(MAKECMDGOALS) PYTHON=python3.11"; \
 	  exit 1; }
 	@mkdir -p build
 	@echo "installing into $(VENV) (first run takes a minute; log: $(INSTALL_LOG))..."
