@@ -478,6 +478,7 @@ def footprint(repeats: int) -> dict[str, Any]:
     from pulumi.dynamic.dynamic import serialize_provider
 
     from provider.emulator import make_deployment
+    from provider.inputs import INPUT_NAMES
     from provider.lookup import DeploymentQuery
     from provider.models import ChainDeployment
     from provider.outputs import deployment_outputs
@@ -493,7 +494,8 @@ def footprint(repeats: int) -> dict[str, Any]:
         "urn": "urn:pulumi:dev::baseten-chain-gate::pulumi-python:dynamic/baseten:"
         "ChainDeployment::chain",
         "id": "ch7k2p9q/dp3m8x1v",
-        "inputs": {**query.inputs(), "__provider": serialized},
+        # The resource's inputs are its outputs' first fields (every input comes back).
+        "inputs": {**{n: outputs[n] for n in INPUT_NAMES}, "__provider": serialized},
         "outputs": outputs,
     }
     pulumi_alone = import_seconds("import pulumi", repeats)
