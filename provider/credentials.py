@@ -19,6 +19,17 @@ API_KEY_ENV = "BASETEN_API_KEY"
 API_URL_ENV = "BASETEN_API_URL"
 DEFAULT_BASE_URL = "https://api.baseten.co"
 
+PULUMI_NAMESPACE = "baseten"
+PULUMI_API_KEY = "apiKey"
+PULUMI_API_URL = "apiUrl"
+"""The two settings' names in Pulumi: stack config ``baseten:apiKey`` / ``baseten:apiUrl`` for
+the Python resource and functions, and the native plugin's config variables."""
+PULUMI_KEY_HINT = (
+    f"set it with `pulumi config set --secret {PULUMI_NAMESPACE}:{PULUMI_API_KEY} ...` or "
+    f"export {API_KEY_ENV}"
+)
+"""Where Pulumi users set the key: the hint both Pulumi front ends add to a key error."""
+
 
 @dataclass(frozen=True)
 class Credentials:

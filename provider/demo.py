@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .emulator import Emulator, apply_scenario
+from .resource import CONFIG_API_KEY, CONFIG_API_URL
 from .testing import ProgramError, ProgramResult, Unknown, run_program
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -72,8 +73,8 @@ def main() -> int:
     with Emulator(api_key=key, clock=lambda: (time.monotonic() - start) * SPEED) as emu:
         apply_scenario(emu, "rollout")
         config = {
-            "baseten:apiKey": key,
-            "baseten:apiUrl": emu.url,
+            CONFIG_API_KEY: key,
+            CONFIG_API_URL: emu.url,
             f"{PROJECT}:chainId": "ch7k2p9q",
             f"{PROJECT}:environment": "production",
             f"{PROJECT}:endpointFile": str(endpoint_file),
@@ -84,7 +85,7 @@ def main() -> int:
             run_program,
             PROJECT_DIR,
             config=config,
-            secret_keys=["baseten:apiKey"],
+            secret_keys=[CONFIG_API_KEY],
             project=PROJECT,
         )
         try:

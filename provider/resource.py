@@ -60,12 +60,9 @@ from .outputs import (
     deployment_outputs,
 )
 
-CONFIG_API_KEY = "baseten:apiKey"
-CONFIG_API_URL = "baseten:apiUrl"
-KEY_HINT = (
-    f"set it with `pulumi config set --secret {CONFIG_API_KEY} ...` or export "
-    f"{credentials.API_KEY_ENV}"
-)
+CONFIG_API_KEY = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_KEY}"
+CONFIG_API_URL = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_URL}"
+KEY_HINT = credentials.PULUMI_KEY_HINT
 DEFAULT_WAIT_FOR = RESOURCE_WAIT_FOR
 
 _T = TypeVar("_T")

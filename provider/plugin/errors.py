@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import grpc
 
+from .. import credentials
 from ..errors import (
     ApiError,
     AuthenticationError,
@@ -28,10 +29,7 @@ from ..errors import (
 )
 from .values import camel_text
 
-KEY_HINT = (
-    "set it with `pulumi config set --secret baseten:apiKey` or the BASETEN_API_KEY "
-    "environment variable"
-)
+KEY_HINT = credentials.PULUMI_KEY_HINT
 
 
 class PluginError(BasetenError):

@@ -22,19 +22,26 @@ from typing import Any
 from pydantic import BaseModel
 
 from .._version import __version__
-from ..credentials import API_KEY_ENV, API_URL_ENV, DEFAULT_BASE_URL
+from ..credentials import (
+    API_KEY_ENV,
+    API_URL_ENV,
+    DEFAULT_BASE_URL,
+    PULUMI_API_KEY,
+    PULUMI_API_URL,
+    PULUMI_NAMESPACE,
+)
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields
 from ..inputs import INPUTS, InputField
 from ..outputs import OUTPUTS
 
-PACKAGE = "baseten"
+PACKAGE = PULUMI_NAMESPACE
 MODULE = "index"
 RESOURCE_TOKEN = f"{PACKAGE}:{MODULE}:ChainDeployment"
 FUNCTION_TOKEN = f"{PACKAGE}:{MODULE}:getChainDeployment"
 PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
 
-CONFIG_API_KEY = "apiKey"
-CONFIG_API_URL = "apiUrl"
+CONFIG_API_KEY = PULUMI_API_KEY
+CONFIG_API_URL = PULUMI_API_URL
 
 LANGUAGE: Mapping[str, Mapping[str, Any]] = {
     "python": {"packageName": "pulumi_baseten"},

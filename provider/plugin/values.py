@@ -29,6 +29,7 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 from pydantic import BaseModel
 
+from .. import credentials
 from ..errors import SchemaError
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
 from ..inputs import INPUTS
@@ -40,7 +41,10 @@ UNKNOWN: str = rpc.UNKNOWN
 INPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in INPUTS}
 OUTPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in OUTPUTS}
 
-CONFIG_NAMES: Mapping[str, str] = {"api_key": "apiKey", "base_url": "apiUrl"}
+CONFIG_NAMES: Mapping[str, str] = {
+    "api_key": credentials.PULUMI_API_KEY,
+    "base_url": credentials.PULUMI_API_URL,
+}
 """The core's names of the two settings (:mod:`provider.validation`), and the plugin's."""
 
 
