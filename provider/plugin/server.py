@@ -63,13 +63,16 @@ def engine_address(args: Sequence[str]) -> str | None:
     return positional[-1] if positional else None
 
 
-def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+def status_for(
+    exc: BaseException, redact: Callable[[str], str] = lambda text: text
+) -> tuple[grpc.StatusCode, str]:
     """The gRPC status an engine call that raised ``exc`` answers with.
 
     The SDK's server re-raises a provider's exception as a new ``Exception`` carrying the
     traceback, raised while handling the original, so the original is on the chain: a
     :class:`PluginError` there is the answer; a ``NotImplementedError`` is UNIMPLEMENTED;
-    anything else is a bug, shown in one line.
+    anything else is a bug, shown in one line, with ``redact`` applied (a bug's message is not
+    ours to trust: it could quote a request).
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -82,13 +85,15 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
             return grpc.StatusCode.UNIMPLEMENTED, str(current) or "not implemented"
         innermost = current
         current = current.__cause__ or current.__context__
-    return grpc.StatusCode.INTERNAL, f"{INTERNAL.title}: {one_line(innermost)}"
+    return grpc.StatusCode.INTERNAL, redact(f"{INTERNAL.title}: {one_line(innermost)}")
 
 
 Behaviour = Callable[[Any, Any], Any]
 
 
-def _clean(behaviour: Behaviour) -> Callable[[Any, Any], Awaitable[Any]]:
+def _clean(
+    behaviour: Behaviour, redact: Callable[[str], str]
+) -> Callable[[Any, Any], Awaitable[Any]]:
     async def call(request: Any, context: Any) -> Any:
         try:
             result = behaviour(request, context)
@@ -96,21 +101,24 @@ def _clean(behaviour: Behaviour) -> Callable[[Any, Any], Awaitable[Any]]:
         except grpc.aio.AbortError:
             raise  # the status is already sent
         except Exception as exc:
-            code, message = status_for(exc)
+            code, message = status_for(exc, redact)
             await context.abort(code, message)
 
     return call
 
 
 class CleanErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
-    """Answers every failed unary call with :func:`status_for`'s status."""
+    """Answers every failed unary call with :func:`status_for`'s status, redacted."""
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        self._redact = redact
 
     async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
         return grpc.unary_unary_rpc_method_handler(
-            _clean(handler.unary_unary),
+            _clean(handler.unary_unary, self._redact),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -145,7 +153,7 @@ async def serve(
     """Serve until ``stop`` is set (or SIGTERM/SIGINT arrives), then cancel every gate and
     shut down. ``announce`` receives the port once the server listens."""
     provider = provider or BasetenProvider(engine)
-    server = grpc.aio.server(options=GRPC_OPTIONS, interceptors=[CleanErrors()])
+    server = grpc.aio.server(options=GRPC_OPTIONS, interceptors=[CleanErrors(provider.redact)])
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(
         BasetenServicer(provider, engine, list(args)), server
     )
