@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidInputError
-from .inputs import IDENTITY_NAMES, INPUT_NAMES, RESOURCE_WAIT_FOR
+from .inputs import IDENTITY_NAMES, INPUT_NAMES, INPUTS, RESOURCE_WAIT_FOR
 from .lookup import DeploymentQuery
 from .models import ChainDeployment
 from .outputs import (
@@ -28,14 +28,24 @@ from .outputs import (
 )
 
 
+def with_resource_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with the resource's defaults filled in where an input is missing: the
+    lookup's own (:data:`provider.inputs.INPUTS`) and the resource's gate, ``["ACTIVE"]``."""
+    filled = dict(values)
+    for spec in INPUTS:
+        if filled.get(spec.name) is None and spec.default is not None:
+            filled[spec.name] = spec.default
+    if filled.get("wait_for") is None:
+        filled["wait_for"] = list(RESOURCE_WAIT_FOR)
+    return filled
+
+
 def query_from(values: Mapping[str, Any], *, gated: bool = True) -> DeploymentQuery:
     """The query an input mapping describes. A missing ``wait_for`` is the resource's gate
     (``["ACTIVE"]``) when ``gated``, no wait otherwise (the function form). Raises the first
     :class:`InvalidInputError`."""
     picked = {name: values.get(name) for name in INPUT_NAMES}
-    if picked["wait_for"] is None and gated:
-        picked["wait_for"] = list(RESOURCE_WAIT_FOR)
-    return DeploymentQuery.parse(picked)
+    return DeploymentQuery.parse(with_resource_defaults(picked) if gated else picked)
 
 
 def resource_id(deployment: ChainDeployment) -> str:
@@ -145,7 +155,7 @@ class RefreshPlan:
         else:
             inputs.pop("environment", None)
             inputs.update(chain_id=chain_id, chain_deployment_id=deployment_id)
-        inputs.setdefault("wait_for", list(RESOURCE_WAIT_FOR))
+        inputs.setdefault("wait_for", with_resource_defaults({})["wait_for"])
         return inputs
 
 

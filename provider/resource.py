@@ -63,7 +63,6 @@ from .outputs import (
 CONFIG_API_KEY = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_KEY}"
 CONFIG_API_URL = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_URL}"
 KEY_HINT = credentials.PULUMI_KEY_HINT
-DEFAULT_WAIT_FOR = RESOURCE_WAIT_FOR
 
 _T = TypeVar("_T")
 
@@ -193,7 +192,7 @@ class ChainDeploymentArgs:
         chain_id: pulumi.Input[str],
         chain_deployment_id: pulumi.Input[str] | None = None,
         environment: pulumi.Input[str] | None = None,
-        wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = DEFAULT_WAIT_FOR,
+        wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = RESOURCE_WAIT_FOR,
         timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         # The parameters are the inputs of provider.inputs.INPUTS, in order (a test holds
@@ -229,7 +228,7 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
         chain_id: pulumi.Input[str] | None = None,
         chain_deployment_id: pulumi.Input[str] | None = None,
         environment: pulumi.Input[str] | None = None,
-        wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = DEFAULT_WAIT_FOR,
+        wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = RESOURCE_WAIT_FOR,
         timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if args is None:

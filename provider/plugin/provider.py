@@ -79,13 +79,17 @@ from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError
 from ..inputs import (
-    DEFAULT_TIMEOUT_SECONDS,
     INPUT_NAMES,
     INPUTS_BY_NAME,
-    RESOURCE_WAIT_FOR,
     input_errors,
 )
-from ..lifecycle import plan_diff, query_from, refresh_plan, resource_id
+from ..lifecycle import (
+    plan_diff,
+    query_from,
+    refresh_plan,
+    resource_id,
+    with_resource_defaults,
+)
 from ..lookup import DeploymentQuery
 from ..models import ChainDeployment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
@@ -167,17 +171,9 @@ def _wire_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
     return {INPUT_WIRE_NAMES[k]: v for k, v in values.items() if k in INPUT_WIRE_NAMES}
 
 
-def _with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource's inputs with its defaults filled in (snake_case names)."""
-    filled = dict(values)
-    filled.setdefault("wait_for", list(RESOURCE_WAIT_FOR))
-    filled.setdefault("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
-    return filled
-
-
 def _preview_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs before anything is read: the known inputs, everything else unknown."""
-    values = _with_defaults(inputs)
+    values = with_resource_defaults(inputs)
     outputs: dict[str, Any] = {f.camel_name: UNKNOWN for f in OUTPUTS}
     for name in INPUT_NAMES:
         value = values.get(name)
@@ -410,7 +406,7 @@ class BasetenProvider(Provider):
             for wire in INPUT_WIRE_NAMES.values()
             if plain_given.get(wire) is not None
         }
-        for name, value in _with_defaults({}).items():
+        for name, value in with_resource_defaults({}).items():
             checked.setdefault(INPUT_WIRE_NAMES[name], property_value(value))
         return CheckResponse(inputs=checked, failures=failures)
 
