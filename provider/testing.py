@@ -239,6 +239,7 @@ def run_program(
     project: str | None = None,
     stack: str = "dev",
     echo: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> ProgramResult:
     """Run ``program`` once as a fresh stack; return its outputs or raise :class:`ProgramError`.
 
@@ -247,6 +248,8 @@ def run_program(
     marks the secret ones. ``project`` defaults to the name in the program's ``Pulumi.yaml``
     (``"project"`` for a callable, or without one); that file's config defaults fill in the
     keys ``config`` leaves out. ``echo`` receives each log line as it happens (a live demo).
+    ``timeout`` (seconds; ``None``: none) bounds the run: a program still running then is a
+    :class:`ProgramError` (its thread is a daemon, left to finish or die with the process).
     """
     project_file = _project_file(program)
     declared = _read_project_file(project_file) if project_file is not None else {}
@@ -269,7 +272,9 @@ def run_program(
     # stack live there, so consecutive runs cannot see each other.
     thread = threading.Thread(target=target, name="pulumi-program", daemon=True)
     thread.start()
-    thread.join()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise ProgramError(f"the program was still running after {timeout:g}s", [])
     if failure:
         raise failure[0]
     return result[0]

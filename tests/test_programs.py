@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +236,14 @@ def test_no_module_imports_a_private_pulumi_name() -> None:
     assert _pulumi_imports(ast.parse("from pulumi.runtime.sync_await import _sync_await")) == [
         ("pulumi.runtime.sync_await", "_sync_await")
     ]
+
+
+def test_a_program_that_never_ends_is_a_program_error_at_the_timeout() -> None:
+    release = threading.Event()
+    started = time.monotonic()
+
+    with pytest.raises(ProgramError, match=r"still running after 0\.3s"):
+        run_program(lambda: release.wait(10), timeout=0.3)
+
+    assert time.monotonic() - started < 2.0
+    release.set()  # let the abandoned program thread end
