@@ -19,8 +19,6 @@ test can search all of it for the API key.
 
 from __future__ import annotations
 
-import queue
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping
@@ -32,7 +30,9 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2
+
+from tests.grpc_process import GrpcCallError, GrpcProcess
 
 SCRIPT = Path(sys.executable).parent / "pulumi-resource-baseten"
 UNKNOWN = rpc.UNKNOWN
@@ -145,19 +145,15 @@ class RecordingEngine(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
 # -- the plugin -------------------------------------------------------------------------------
 
 
-class PluginCallError(Exception):
-    """A call failed: ``code`` and ``details`` are what the engine would see."""
-
-    def __init__(self, method: str, code: grpc.StatusCode, details: str) -> None:
-        self.method = method
-        self.code = code
-        self.details = details
-        super().__init__(f"{method} failed with {code.name}: {details}")
+class PluginCallError(GrpcCallError):
+    """A call to the plugin failed: ``code`` and ``details`` are what the engine would see."""
 
 
-class PluginProcess:
+class PluginProcess(GrpcProcess):
     """The console script (or another ``command``), started as the engine starts a plugin,
     and a client for each call."""
+
+    error_class = PluginCallError
 
     def __init__(
         self,
@@ -169,111 +165,18 @@ class PluginProcess:
         start_timeout: float = 30.0,
         call_timeout: float = 20.0,
     ) -> None:
-        import os
-
-        merged: dict[str, str | None] = {**os.environ}
-        merged.update(env or {})
-        self.env = {k: v for k, v in merged.items() if v is not None}
-        self.argv = [*command, *flags, engine_address]
-        self.start_timeout = start_timeout
-        self.call_timeout = call_timeout
-        self.responses: list[Any] = []
-        self.methods: list[str] = []
-        self.errors: list[PluginCallError] = []
-        self.port: int | None = None
-        self.first_line = b""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._channel: grpc.Channel | None = None
-        self.stub: Any = None
-        self._stdout: queue.Queue[bytes] = queue.Queue()
-        self._stderr: list[bytes] = []
-        self._readers: list[threading.Thread] = []
-
-    # -- lifecycle --------------------------------------------------------------------------
+        super().__init__(
+            [*command, *flags, engine_address],
+            env=env,
+            start_timeout=start_timeout,
+            call_timeout=call_timeout,
+        )
 
     def __enter__(self) -> PluginProcess:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def start(self) -> None:
-        self._proc = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert self._proc.stdout is not None and self._proc.stderr is not None
-        self._readers = [
-            threading.Thread(target=self._lines, args=(self._proc.stdout,), daemon=True),
-            threading.Thread(target=self._chunks, args=(self._proc.stderr,), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-        try:
-            self.first_line = self._stdout.get(timeout=self.start_timeout)
-        except queue.Empty:
-            self.close()
-            raise RuntimeError(f"the plugin printed no port; stderr: {self.stderr}") from None
-        self.port = int(self.first_line.decode().strip())
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-
-    def _lines(self, stream: Any) -> None:
-        for line in iter(stream.readline, b""):
-            self._stdout.put(line)
-        stream.close()
-
-    def _chunks(self, stream: Any) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            self._stderr.append(chunk)
-        stream.close()
-
-    @property
-    def stderr(self) -> str:
-        return b"".join(self._stderr).decode("utf-8", "replace")
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def close(self, timeout: float = 5.0) -> None:
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
-        for reader in self._readers:
-            reader.join(timeout=timeout)
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self._proc is None else self._proc.poll()
-
     # -- calls ------------------------------------------------------------------------------
-
-    def call(self, method: str, request: Any, timeout: float | None = None) -> Any:
-        try:
-            response = getattr(self.stub, method)(request, timeout=timeout or self.call_timeout)
-        except grpc.RpcError as exc:
-            error = PluginCallError(method, exc.code(), exc.details() or "")
-            self.errors.append(error)
-            raise error from None
-        self.responses.append(response)
-        self.methods.append(method)
-        return response
 
     def plugin_info(self) -> str:
         return str(self.call("GetPluginInfo", empty_pb2.Empty()).version)

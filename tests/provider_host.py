@@ -15,22 +15,18 @@ host's ``stderr``) so a test can search all of it for a credential.
 from __future__ import annotations
 
 import asyncio
-import os
-import queue
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import grpc
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from provider.resource import ChainDeploymentProvider
+from tests.grpc_process import GrpcCallError, GrpcProcess
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "baseten-chain-gate"
@@ -47,14 +43,8 @@ _DIFF_NAMES = {
 }
 
 
-class ProviderHostError(Exception):
+class ProviderHostError(GrpcCallError):
     """A gRPC call to the host failed. ``details`` holds the host's text (a traceback)."""
-
-    def __init__(self, method: str, code: grpc.StatusCode, details: str) -> None:
-        self.method = method
-        self.code = code
-        self.details = details
-        super().__init__(f"{method} failed with {code.name}: {details}")
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -80,12 +70,14 @@ def _deserialize(struct: Any) -> dict[str, Any]:
     return dict(out) if out else {}
 
 
-class ProviderHost:
+class ProviderHost(GrpcProcess):
     """The real ``python -u -m pulumi.dynamic`` host, as a context manager.
 
     ``env`` overrides the inherited environment; a value of ``None`` removes the variable (so a
     test can prove that the API key comes from ``Configure``, not from ``BASETEN_API_KEY``).
     """
+
+    error_class = ProviderHostError
 
     def __init__(
         self,
@@ -95,123 +87,24 @@ class ProviderHost:
         call_timeout: float = 30.0,
     ) -> None:
         self.provider = provider_string()
-        self.start_timeout = start_timeout
-        self.call_timeout = call_timeout
-        merged: dict[str, str | None] = {**os.environ, "PULUMI_PROJECT": PROJECT_NAME}
-        merged.update(env or {})
-        self.env = {k: v for k, v in merged.items() if v is not None}
-        self.raw_responses: list[Any] = []
-        self.errors: list[ProviderHostError] = []
-        self.port: int | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._channel: grpc.Channel | None = None
-        self._stub: Any = None
-        self._stdout_lines: queue.Queue[bytes] = queue.Queue()
-        self._stderr_chunks: list[bytes] = []
-        self._readers: list[threading.Thread] = []
-
-    # -- lifecycle -----------------------------------------------------------------------------
+        super().__init__(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            env={"PULUMI_PROJECT": PROJECT_NAME, **(env or {})},
+            cwd=PROJECT_DIR,
+            start_timeout=start_timeout,
+            call_timeout=call_timeout,
+        )
 
     def __enter__(self) -> ProviderHost:
         self.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def start(self) -> None:
-        if self._proc is not None:
-            raise RuntimeError("the host was already started")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert self._proc.stdout is not None and self._proc.stderr is not None
-        self._readers = [
-            threading.Thread(
-                target=self._pump_lines, args=(self._proc.stdout,), daemon=True, name="host-out"
-            ),
-            threading.Thread(
-                target=self._pump_chunks, args=(self._proc.stderr,), daemon=True, name="host-err"
-            ),
-        ]
-        for reader in self._readers:
-            reader.start()
-        try:
-            line = self._stdout_lines.get(timeout=self.start_timeout)
-        except queue.Empty:
-            self.close()
-            raise RuntimeError(
-                f"the provider host printed no port within {self.start_timeout}s; "
-                f"stderr: {self.stderr}"
-            ) from None
-        try:
-            self.port = int(line.decode().strip())
-        except ValueError:
-            self.close()
-            raise RuntimeError(f"unexpected first line from the host: {line!r}") from None
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
-        self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-
-    def _pump_lines(self, stream: Any) -> None:
-        for line in iter(stream.readline, b""):
-            self._stdout_lines.put(line)
-        stream.close()
-
-    def _pump_chunks(self, stream: Any) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            self._stderr_chunks.append(chunk)
-        stream.close()
-
     @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self._proc is None else self._proc.poll()
-
-    @property
-    def stderr(self) -> str:
-        """Everything the host wrote to stderr so far (complete once closed)."""
-        return b"".join(self._stderr_chunks).decode("utf-8", "replace")
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Terminate the host (kill it if it does not exit in ``timeout`` s); idempotent."""
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
-        for reader in self._readers:
-            reader.join(timeout=timeout)
+    def raw_responses(self) -> list[Any]:
+        """Every response that came back, in order."""
+        return self.responses
 
     # -- gRPC ------------------------------------------------------------------------------------
-
-    def _call(self, method: str, request: Any) -> Any:
-        if self._stub is None:
-            raise RuntimeError("the host is not running")
-        try:
-            response = getattr(self._stub, method)(request, timeout=self.call_timeout)
-        except grpc.RpcError as exc:
-            error = ProviderHostError(method, exc.code(), exc.details() or "")
-            self.errors.append(error)
-            raise error from None
-        self.raw_responses.append(response)
-        return response
 
     def _with_provider(self, props: Mapping[str, Any] | None) -> dict[str, Any]:
         out = dict(props or {})
@@ -231,7 +124,7 @@ class ProviderHost:
             acceptSecrets=True,
             acceptResources=True,
         )
-        return self._call("Configure", request)
+        return self.call("Configure", request)
 
     def configure_api(self, api_key: str, api_url: str) -> Any:
         """``Configure`` as a stack with ``baseten:apiKey`` (secret) and ``baseten:apiUrl``."""
@@ -248,7 +141,7 @@ class ProviderHost:
             olds=_serialize(self._with_provider(olds) if olds else {}),
             news=_serialize(self._with_provider(news)),
         )
-        response = self._call("Check", request)
+        response = self.call("Check", request)
         return {
             "inputs": _deserialize(response.inputs),
             "failures": [(f.property, f.reason) for f in response.failures],
@@ -274,7 +167,7 @@ class ProviderHost:
             news=_serialize(self._with_provider(news)),
             old_inputs=_serialize(self._with_provider(old_inputs) if old_inputs else {}),
         )
-        response = self._call("Diff", request)
+        response = self.call("Diff", request)
         return {
             "changes": _DIFF_NAMES.get(response.changes, str(response.changes)),
             "replaces": list(response.replaces),
@@ -288,7 +181,7 @@ class ProviderHost:
             properties=_serialize(self._with_provider(props)),
             timeout=self.call_timeout,
         )
-        response = self._call("Create", request)
+        response = self.call("Create", request)
         return {"id": response.id, "properties": _deserialize(response.properties)}
 
     def update(
@@ -302,7 +195,7 @@ class ProviderHost:
             news=_serialize(self._with_provider(news)),
             timeout=self.call_timeout,
         )
-        response = self._call("Update", request)
+        response = self.call("Update", request)
         return _deserialize(response.properties)
 
     def read(
@@ -321,7 +214,7 @@ class ProviderHost:
             properties=_serialize(self._with_provider(props) if props else {}),
             inputs=_serialize(self._with_provider(inputs) if inputs is not None else {}),
         )
-        response = self._call("Read", request)
+        response = self.call("Read", request)
         return {
             "id": response.id,
             "properties": _deserialize(response.properties),
@@ -335,7 +228,7 @@ class ProviderHost:
             properties=_serialize(self._with_provider(props)),
             timeout=self.call_timeout,
         )
-        self._call("Delete", request)
+        self.call("Delete", request)
 
     # -- for leak checks --------------------------------------------------------------------
 
