@@ -53,6 +53,11 @@ def urn_of(name: str, type_: str = RESOURCE_TYPE) -> str:
     return f"{STACK_PREFIX}::{type_}::{name}"
 
 
+def _about(name: str, type_: str = RESOURCE_TYPE) -> dict[str, str]:
+    """The ``urn``, ``name`` and ``type`` every resource request carries."""
+    return {"urn": urn_of(name, type_), "name": name, "type": type_}
+
+
 def secret(value: Any) -> dict[str, Any]:
     """``value`` as the engine sends a secret."""
     return {**SECRET_SIG, "value": value}
@@ -198,9 +203,7 @@ class PluginProcess(GrpcProcess):
         response = self.call(
             "CheckConfig",
             provider_pb2.CheckRequest(
-                urn=urn_of(name, PROVIDER_TYPE),
-                name=name,
-                type=PROVIDER_TYPE,
+                **_about(name, PROVIDER_TYPE),
                 olds=to_struct({}),
                 news=to_struct(news),
             ),
@@ -216,9 +219,7 @@ class PluginProcess(GrpcProcess):
         response = self.call(
             "DiffConfig",
             provider_pb2.DiffRequest(
-                urn=urn_of(name, PROVIDER_TYPE),
-                name=name,
-                type=PROVIDER_TYPE,
+                **_about(name, PROVIDER_TYPE),
                 olds=to_struct(olds),
                 news=to_struct(news),
                 old_inputs=to_struct(olds),
@@ -241,9 +242,7 @@ class PluginProcess(GrpcProcess):
                 acceptResources=True,
                 sends_old_inputs=True,
                 sends_old_inputs_to_delete=True,
-                urn=urn_of(name, PROVIDER_TYPE),
-                name=name,
-                type=PROVIDER_TYPE,
+                **_about(name, PROVIDER_TYPE),
             ),
         )
 
@@ -253,9 +252,7 @@ class PluginProcess(GrpcProcess):
         response = self.call(
             "Check",
             provider_pb2.CheckRequest(
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 olds=to_struct(olds),
                 news=to_struct(news),
             ),
@@ -277,9 +274,7 @@ class PluginProcess(GrpcProcess):
         response = self.call(
             "Create",
             provider_pb2.CreateRequest(
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 properties=to_struct(props),
                 timeout=timeout,
                 preview=preview,
@@ -302,9 +297,7 @@ class PluginProcess(GrpcProcess):
             "Update",
             provider_pb2.UpdateRequest(
                 id=id_,
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 olds=to_struct(olds),
                 news=to_struct(news),
                 old_inputs=to_struct(old_inputs),
@@ -326,9 +319,7 @@ class PluginProcess(GrpcProcess):
             "Diff",
             provider_pb2.DiffRequest(
                 id=id_,
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 olds=to_struct(olds),
                 news=to_struct(news),
                 old_inputs=to_struct(old_inputs),
@@ -357,9 +348,7 @@ class PluginProcess(GrpcProcess):
             "Read",
             provider_pb2.ReadRequest(
                 id=id_,
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 properties=to_struct(props),
                 inputs=to_struct(inputs),
             ),
@@ -375,9 +364,7 @@ class PluginProcess(GrpcProcess):
             "Delete",
             provider_pb2.DeleteRequest(
                 id=id_,
-                urn=urn_of(name),
-                name=name,
-                type=RESOURCE_TYPE,
+                **_about(name),
                 properties=to_struct(props),
                 old_inputs=to_struct(props),
             ),
