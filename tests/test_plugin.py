@@ -40,6 +40,7 @@ from provider.functions import MAX_IN_FLIGHT
 from provider.models import ChainDeployment
 from provider.plugin.server import engine_address
 from tests.conftest import TEST_KEY
+from tests.engine_steps import clean_deployment, diff_again, up
 from tests.leakscan import scan
 from tests.plugin_engine import (
     UNKNOWN,
@@ -130,45 +131,6 @@ def by_id(deployment_id: str = ACTIVE_ID, **extra: Any) -> dict[str, Any]:
 
 def by_env(environment: str = "production", **extra: Any) -> dict[str, Any]:
     return {"chainId": CHAIN, "environment": environment, **extra}
-
-
-def up(plugin: PluginProcess, news: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """``pulumi up`` of a new resource: Check, then Create with the checked inputs."""
-    checked = plugin.check({}, news)
-    assert checked["failures"] == []
-    created = plugin.create(checked["inputs"], **kwargs)
-    created["inputs"] = checked["inputs"]
-    return created
-
-
-def diff_again(plugin: PluginProcess, created: dict[str, Any], news: dict[str, Any]) -> Any:
-    """The next ``pulumi up``: Check against the stored inputs, then Diff against the state."""
-    checked = plugin.check(created["inputs"], news)
-    assert checked["failures"] == []
-    return plugin.diff(
-        created["id"], created["properties"], checked["inputs"], old_inputs=created["inputs"]
-    )
-
-
-def clean_deployment(
-    deployment_id: str, status: str = "ACTIVE", *, instance: str = "A10G:1x4", max_replica: int = 3
-) -> dict[str, Any]:
-    """A deployment with no null field anywhere, so its outputs survive the wire unchanged."""
-    chainlets = [
-        make_chainlet(
-            name,
-            status=status,
-            instance_type_name=instance if name == "Generator" else "1x4",
-            min_replica=1,
-            max_replica=max_replica,
-            target_in_flight_tokens=512,
-            chainlet_id=f"{name[:4].lower()}{deployment_id[-4:]}",
-        )
-        for name in ("Entrypoint", "Generator")
-    ]
-    return make_deployment(
-        CHAIN, deployment_id, status=status, environment="canary", chainlets=chainlets
-    )
 
 
 def assert_clean(error: PluginCallError) -> None:

@@ -29,11 +29,11 @@ from provider.emulator import (
     deployment_path,
     environment_path,
     load_default_fixtures,
-    make_chainlet,
     make_deployment,
 )
 from provider.resource import ChainDeploymentProvider
 from tests.conftest import AUTOSCALING_FIELDS, CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
+from tests.engine_steps import clean_deployment, diff_again, up
 from tests.leakscan import assert_no_key
 from tests.provider_host import (
     UNKNOWN,
@@ -100,46 +100,6 @@ def by_env(environment: str = "production", **extra: Any) -> dict[str, Any]:
         "timeout_seconds": 900.0,
         **extra,
     }
-
-
-def up(host: ProviderHost, news: dict[str, Any]) -> dict[str, Any]:
-    """``pulumi up`` of a new resource: Check, then Create with the checked inputs."""
-    checked = host.check({}, news)
-    assert checked["failures"] == []
-    created = host.create(checked["inputs"])
-    created["inputs"] = checked["inputs"]
-    return created
-
-
-def diff_again(host: ProviderHost, created: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    """The next ``pulumi up``/``preview``: Check against the stored inputs, then Diff the
-    checked inputs against the stored outputs."""
-    checked = host.check(created["inputs"], news)
-    assert checked["failures"] == []
-    return host.diff(
-        created["id"], created["properties"], checked["inputs"], old_inputs=created["inputs"]
-    )
-
-
-def clean_deployment(
-    deployment_id: str, status: str = "ACTIVE", *, instance: str = "A10G:1x4", max_replica: int = 3
-) -> dict[str, Any]:
-    """A deployment with no null field anywhere, so its outputs survive the wire unchanged."""
-    chainlets = [
-        make_chainlet(
-            name,
-            status=status,
-            instance_type_name=instance if name == "Generator" else "1x4",
-            min_replica=1,
-            max_replica=max_replica,
-            target_in_flight_tokens=512,
-            chainlet_id=f"{name[:4].lower()}{deployment_id[-4:]}",
-        )
-        for name in ("Entrypoint", "Generator")
-    ]
-    return make_deployment(
-        CHAIN, deployment_id, status=status, environment="canary", chainlets=chainlets
-    )
 
 
 # -- the serialized provider ------------------------------------------------------------------
