@@ -62,6 +62,7 @@ from tests.hostile_server import (
     respond,
     silent,
 )
+from tests.provider_host import wait_until
 
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
@@ -1755,13 +1756,3 @@ def test_waiting_for_a_turn_ends_at_once_on_cancel_and_at_the_deadline() -> None
         holder_cancel.set()
         holder.join(timeout=5)
         bounded.close()
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Until ``condition`` holds (bounded in time)."""
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
