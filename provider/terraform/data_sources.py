@@ -171,11 +171,15 @@ class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: An
 # -- baseten_chain_deployment --------------------------------------------------------------
 
 
+def _input_values(config: Config) -> dict[str, Any]:
+    """The lookup's inputs as configured (``None``: not set)."""
+    return {spec.name: config.get(spec.name) for spec in INPUTS}
+
+
 def deployment_config_errors(config: Config) -> list[InvalidInputError]:
     """Every problem with a ``baseten_chain_deployment`` configuration, unknowns tolerated
     (an unknown value may still turn out null: ``cond ? id : null``)."""
-    values = {spec.name: config.get(spec.name) for spec in INPUTS}
-    return input_errors(values, unknown=lambda v: not is_known(v))
+    return input_errors(_input_values(config), unknown=lambda v: not is_known(v))
 
 
 def _argument(spec: InputField) -> Any:
@@ -249,7 +253,7 @@ class ChainDeploymentDataSource(_BasetenDataSource):
         warnings: list[str] = []
         query: DeploymentQuery | None = None
         try:
-            query = DeploymentQuery.parse({spec.name: config.get(spec.name) for spec in INPUTS})
+            query = DeploymentQuery.parse(_input_values(config))
             # One deadline for the read, waiting included; terraform's stop cancels it.
             deadline = Deadline.after(query.timeout_seconds, cancel=self.provider.stopping)
             deployment = query.resolve(
