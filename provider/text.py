@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2028\u2029"
+    "\u2060-\u2064\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+)
+"""A regex character class (without brackets) of the characters that show nothing: zero-width
+and joiner characters, line and paragraph separators, soft hyphen, fillers, variation selectors,
+tags and the byte-order mark. Declared once: escaped for display here, skipped when matching a
+secret (provider.redaction)."""
+
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069{INVISIBLE}]")
 
 
 def _escape(match: re.Match[str]) -> str:
