@@ -21,7 +21,6 @@ from .lookup import DeploymentQuery
 from .models import ChainDeployment
 from .outputs import (
     LOOKUP_BY_ENVIRONMENT,
-    LOOKUP_BY_ID,
     OUTPUT_NAMES,
     deployment_outputs,
     to_engine,
@@ -63,20 +62,23 @@ def parse_resource_id(id_: str) -> tuple[str, str]:
 
 
 def identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Which identity inputs changed, judging the new inputs against the stored outputs
-    (which say how the deployment was found): a change of any of them replaces."""
+    """Which identity inputs name another deployment than the stored one, judged without a
+    request from the stored outputs: a change of any of them replaces.
+
+    The resource *is* its deployment (its id is ``CHAIN_ID/DEPLOYMENT_ID``), not the way a
+    program names it. A deployment id names the stored deployment when it is the stored id,
+    however that was found. An environment may name it when the stored ``environment`` is
+    that environment: the one it was looked up by, or the one the deployment itself said it
+    served when last read (an import by id records it). Then the diff's one GET decides: an
+    environment that serves another deployment now replaces (:func:`plan_diff`).
+    """
     changes = []
     if olds.get("chain_id") != news.get("chain_id"):
         changes.append("chain_id")
     if news.get("chain_deployment_id") is not None:
-        if (
-            olds.get("lookup_by") != LOOKUP_BY_ID
-            or olds.get("chain_deployment_id") != news["chain_deployment_id"]
-        ):
+        if olds.get("chain_deployment_id") != news["chain_deployment_id"]:
             changes.append("chain_deployment_id")
-    elif olds.get("lookup_by") != LOOKUP_BY_ENVIRONMENT or olds.get("environment") != news.get(
-        "environment"
-    ):
+    elif olds.get("environment") is None or olds.get("environment") != news.get("environment"):
         changes.append("environment")
     return changes
 
@@ -103,7 +105,7 @@ def plan_diff(
     An unknown identity input replaces; any other unknown input is a change. A changed
     identity replaces without a request. Otherwise one ``fetch``: an environment promoted to
     another deployment replaces; outputs that differ from the stored ones are changes, and so
-    is a gate that closed since. ``canonical(name, value)`` is an output as the front end's
+    is a closed gate (:func:`gate_closed`) when the new inputs ask to wait. ``canonical(name, value)`` is an output as the front end's
     engine stores it (default :func:`~provider.outputs.to_engine`), applied to both sides.
     """
     unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
@@ -119,9 +121,17 @@ def plan_diff(
         return DiffPlan(["chain_deployment_id"], ["chain_deployment_id"])
     outputs = deployment_outputs(query, live)
     changed = [k for k in OUTPUT_NAMES if canonical(k, olds.get(k)) != canonical(k, outputs[k])]
-    if query.wait_for and not outputs["ready"] and "ready" not in changed:
-        changed.append("ready")  # the gate closed since: an update waits for it again
+    if query.wait_for and gate_closed(olds, outputs) and "ready" not in changed:
+        changed.append("ready")  # an update waits at the gate again
     return DiffPlan(changed, [])
+
+
+def gate_closed(stored: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether the gate is closed, by the stored outputs or by the outputs just read: then a
+    resource that asks to wait has a change, so that ``pulumi up`` runs the gate again. The
+    stored ``ready`` counts on its own: a refresh stores ``false`` for a deployment that is
+    still not ready, and the live read then agrees with the state, yet the gate must run."""
+    return stored.get("ready") is not True or live.get("ready") is not True
 
 
 @dataclass(frozen=True)

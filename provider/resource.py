@@ -9,10 +9,11 @@ to four threads, unpickled from the ``__provider`` property):
 
 * ``check`` validates inputs and names the property at fault; unknown values (preview) pass.
 * ``create`` and ``update`` look up and gate. The resource id is ``CHAIN_ID/DEPLOYMENT_ID``.
-* ``diff`` replaces on a changed chain, deployment id, environment or on a promotion that moved
-  the environment to another deployment; otherwise it makes one GET and reports changes when the
-  live deployment differs from the stored outputs or no longer passes the gate. So every
-  ``pulumi up`` re-checks the gate instead of trusting stale state.
+* ``diff`` replaces when the inputs name another deployment: another chain or deployment id, an
+  environment the stored deployment neither was found by nor served, or an environment promoted
+  to another deployment since; otherwise it makes one GET and reports changes when the live
+  deployment differs from the stored outputs or the gate is closed (by the state, e.g. after a
+  refresh, or live). So every ``pulumi up`` re-checks the gate instead of trusting stale state.
 * ``read`` serves ``pulumi refresh`` and :meth:`ChainDeployment.get`; it does not gate.
 * ``delete`` sends nothing: the deployment is not ours to delete.
 

@@ -448,14 +448,24 @@ def test_diff_with_a_changed_deployment_id_replaces_without_a_request(
     assert emulator.requests == []
 
 
-def test_diff_switching_from_id_to_environment_replaces(
+def test_diff_switching_from_id_to_an_environment_it_does_not_serve_replaces(
     host: ProviderHost, emulator: Emulator
 ) -> None:
-    created = up(host, by_id())
+    created = up(host, by_id())  # the production deployment
     emulator.clear_requests()
-    result = diff_again(host, created, by_env())
+    result = diff_again(host, created, by_env("staging"))
     assert "environment" in result["replaces"]
     assert emulator.requests == []
+
+
+def test_diff_switching_from_id_to_the_environment_serving_it_is_an_update(
+    host: ProviderHost, emulator: Emulator
+) -> None:
+    created = up(host, by_id())  # production serves it
+    emulator.clear_requests()
+    result = diff_again(host, created, by_env("production"))
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert [r.path for r in gets(emulator)] == [environment_path(CHAIN, "production")]
 
 
 def test_diff_with_an_unknown_deployment_id_replaces_without_a_request(
@@ -514,6 +524,26 @@ def test_diff_when_the_gate_closed(host: ProviderHost, emulator: Emulator) -> No
     assert result["changes"] == "DIFF_SOME"
     assert result["replaces"] == []
     assert len(gets(emulator)) == 1
+
+
+def test_diff_after_a_refresh_stored_a_closed_gate_waits_again(
+    host: ProviderHost, emulator: Emulator
+) -> None:
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1"))
+    created = up(host, by_id("dpclean1"))
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1", status="UNHEALTHY"))
+    # pulumi refresh stores what is live: UNHEALTHY, not ready.
+    refreshed = host.read(created["id"], created["properties"], created["inputs"])
+    assert refreshed["properties"]["ready"] is False
+    stored = {**created, "properties": refreshed["properties"], "inputs": refreshed["inputs"]}
+    emulator.clear_requests()
+    result = diff_again(host, stored, by_id("dpclean1"))
+    # The live deployment agrees with the state, yet the gate is closed: up must wait again.
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert len(gets(emulator)) == 1
+    # Without a gate, a not-ready deployment that matches the state is no change.
+    no_gate = {**stored, "properties": {**refreshed["properties"], "wait_for": []}}
+    assert diff_again(host, no_gate, by_id("dpclean1", wait_for=[]))["changes"] == "DIFF_NONE"
 
 
 # -- Update -----------------------------------------------------------------------------------
@@ -584,6 +614,27 @@ def test_read_for_get(host: ProviderHost, emulator: Emulator) -> None:
     assert result["inputs"]["chain_deployment_id"] == ACTIVE_ID
     assert result["inputs"]["wait_for"] == []
     assert [r.path for r in gets(emulator)] == [deployment_path(CHAIN, ACTIVE_ID)]
+
+
+def test_import_by_id_into_a_program_naming_the_environment_that_serves_it_is_no_replace(
+    host: ProviderHost, emulator: Emulator
+) -> None:
+    # The engine's import: Read with the id alone (the host needs the provider among the
+    # inputs), then Check with the read inputs as olds, then Diff against the program's inputs.
+    imported = host.read(f"{CHAIN}/{ACTIVE_ID}", None, {})
+    assert imported["properties"]["environment"] == "production"  # what it serves, recorded
+    stored = {"id": imported["id"], **imported}
+    emulator.clear_requests()
+    result = diff_again(host, stored, by_env("production"))
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert [r.path for r in gets(emulator)] == [environment_path(CHAIN, "production")]
+    # The update then stores the resource as found by its environment; nothing changes after.
+    updated = host.update(imported["id"], imported["properties"], by_env("production"))
+    assert updated["lookup_by"] == "environment"
+    after = {"id": imported["id"], "properties": updated, "inputs": by_env("production")}
+    assert diff_again(host, after, by_env("production"))["changes"] == "DIFF_NONE"
+    # An environment that serves another deployment (staging) still replaces.
+    assert "environment" in diff_again(host, stored, by_env("staging"))["replaces"]
 
 
 def test_read_of_a_deleted_deployment_returns_no_id(host: ProviderHost, emulator: Emulator) -> None:

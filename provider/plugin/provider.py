@@ -16,10 +16,12 @@ What the engine may rely on, call by call:
   ``timeoutSeconds``, or the engine's custom timeout if that is sooner (0 means none). During a
   preview they answer at once, sending nothing, with the unknown outputs unknown. The id is
   ``CHAIN_ID/CHAIN_DEPLOYMENT_ID``; the inputs are among the outputs.
-* ``Diff`` replaces when the chain, the deployment id or the environment changed (no request),
-  or when the environment now serves another deployment; otherwise it makes one GET and
-  reports a change when the live deployment differs from the state or no longer passes the
-  gate, with a detailed diff naming each property.
+* ``Diff`` replaces when the inputs name another deployment (another chain or deployment id, or
+  an environment the stored deployment neither was found by nor served: no request), or when
+  the environment now serves another deployment; otherwise it makes one GET and reports a
+  change when the live deployment differs from the state or the gate is closed (stored or
+  live), with a detailed diff naming each property. An import by id followed by a program
+  that names the environment serving it is an update, not a replace.
 * ``Read`` refreshes the deployment the id names, or imports it from the id alone, returning
   outputs and inputs; a deployment that is gone is reported gone.
 * ``Delete`` sends nothing: the deployment is not ours to delete.
