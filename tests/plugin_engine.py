@@ -385,6 +385,23 @@ class PluginProcess(GrpcProcess):
     def cancel(self) -> None:
         self.call("Cancel", empty_pb2.Empty())
 
+    def get_mapping(self, key: str = "terraform", provider: str = "") -> Any:
+        return self.call("GetMapping", provider_pb2.GetMappingRequest(key=key, provider=provider))
+
+    def get_mappings(self, key: str = "terraform") -> Any:
+        return self.call("GetMappings", provider_pb2.GetMappingsRequest(key=key))
+
+    def list_resources(self, token: str = RESOURCE_TYPE) -> list[Any]:
+        """``List``, a server-streaming call: every item of the stream (a failure raises
+        :class:`PluginCallError` as any call's does)."""
+        stream = self.call("List", provider_pb2.ListRequest(token=token, query=to_struct({})))
+        try:
+            return list(stream)
+        except grpc.RpcError as exc:
+            error = PluginCallError("List", exc.code(), exc.details() or "")
+            self.errors.append(error)
+            raise error from None
+
     # -- for leak checks --------------------------------------------------------------------
 
     def config_answers(self) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import grpc
 import pytest
+from pulumi.runtime import rpc
 
 from provider.emulator import (
     Emulator,
@@ -170,15 +171,47 @@ def test_plugin_info_is_a_semver_version(plugin: PluginProcess) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", plugin.plugin_info())
 
 
-def test_handshake_accepts_secrets_as_configure_does(
+def test_handshake_accepts_secrets_and_resources_as_configure_does(
     plugin: PluginProcess, engine: RecordingEngine
 ) -> None:
+    # provider.proto: a provider that implements Handshake must accept secrets and resources,
+    # and its Configure answer must match its Handshake answer.
     shook = plugin.handshake(engine.address)
-    assert shook.accept_secrets is True
-    assert shook.accept_resources is False and shook.accept_outputs is False
+    assert shook.accept_secrets is True and shook.accept_resources is True
+    assert shook.accept_outputs is False
     configured = next(r for r in plugin.responses if type(r).__name__ == "ConfigureResponse")
     assert configured.acceptSecrets is True and configured.supportsPreview is True
-    assert configured.acceptResources is False and configured.acceptOutputs is False
+    assert configured.acceptResources is True and configured.acceptOutputs is False
+
+
+def test_a_resource_reference_for_an_input_is_a_check_failure(plugin: PluginProcess) -> None:
+    # Accepting resources, the plugin may receive a reference where a string belongs.
+    reference = {
+        rpc._special_sig_key: rpc._special_resource_sig,
+        "urn": urn_of("other", "baseten:index:Other"),
+        "id": "dp3m8x1v",
+    }
+    checked = plugin.check({}, by_id(chainDeploymentId=reference))
+    assert [name for name, _ in checked["failures"]] == ["chainDeploymentId"]
+
+
+def test_mappings_are_empty_answers_not_errors(plugin: PluginProcess) -> None:
+    # provider.proto: "A provider should return an empty response (not an error) if it
+    # doesn't have a mapping for the given key."
+    for provider in ("", "baseten"):
+        mapping = plugin.get_mapping("terraform", provider)
+        assert mapping.provider == "" and mapping.data == b""
+    assert list(plugin.get_mappings("terraform").providers) == []
+
+
+def test_list_is_unimplemented_without_a_traceback(plugin: PluginProcess) -> None:
+    with pytest.raises(PluginCallError) as info:
+        plugin.list_resources()
+    assert info.value.code == grpc.StatusCode.UNIMPLEMENTED
+    assert_clean(info.value)
+    assert plugin.running
+    time.sleep(0.2)  # anything gRPC logs for the call reaches stderr by now
+    assert "Traceback" not in plugin.stderr and "NotImplementedError" not in plugin.stderr
 
 
 def test_get_schema_serves_the_derived_schema(plugin: PluginProcess) -> None:

@@ -135,10 +135,12 @@ could otherwise turn a real gate into back-to-back polls of Baseten."""
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
-ACCEPTS = {"accept_secrets": True, "accept_resources": False, "accept_outputs": False}
-"""What the plugin takes, answered alike by Handshake and Configure (the engine requires it):
-secrets as such; no resource references or output values (so an unknown arrives as the
-plain UNKNOWN string, which the request types keep as it is)."""
+ACCEPTS = {"accept_secrets": True, "accept_resources": True, "accept_outputs": False}
+"""What the plugin takes, answered alike by Handshake and Configure (provider.proto: they must
+match, and a provider that implements Handshake must accept secrets and resources): secrets as
+such, resource references as such (no input takes one: a reference given for an input is
+named as a bad property), and no output values (so an unknown arrives as the plain UNKNOWN
+string, which the request types keep as it is)."""
 
 
 def _engine_call(

@@ -125,7 +125,10 @@ class CleanErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is 
 
 
 class BasetenServicer(ProviderServicer):
-    """The SDK's servicer, plus ``Handshake``."""
+    """The SDK's servicer, plus ``Handshake``, and the optional calls answered as
+    provider.proto asks of a provider that has nothing to offer: ``GetMapping`` and
+    ``GetMappings`` with an empty response (not an error), the streaming ``List`` with
+    UNIMPLEMENTED and nothing on stderr."""
 
     def __init__(self, provider: BasetenProvider, engine: str | None, args: list[str]) -> None:
         super().__init__(args, __version__, provider, engine or "")
@@ -135,6 +138,21 @@ class BasetenServicer(ProviderServicer):
         if request.engine_address:
             self._baseten.attach_engine(request.engine_address)
         return provider_pb2.ProviderHandshakeResponse(**ACCEPTS)
+
+    async def GetMapping(self, request: Any, context: Any) -> Any:
+        # No mappings from another ecosystem: empty provider and data, as the proto asks.
+        return provider_pb2.GetMappingResponse()
+
+    async def GetMappings(self, request: Any, context: Any) -> Any:
+        return provider_pb2.GetMappingsResponse()
+
+    async def List(self, request: Any, context: Any) -> Any:
+        # A server-streaming call, which CleanErrors leaves alone: the SDK's servicer raises
+        # NotImplementedError here, and gRPC prints that with a traceback to stderr (which the
+        # engine shows). Aborting answers the same status quietly.
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "List is not implemented by the baseten provider"
+        )
 
 
 def _print_port(port: int) -> None:
