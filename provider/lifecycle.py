@@ -105,8 +105,9 @@ def plan_diff(
     An unknown identity input replaces; any other unknown input is a change. A changed
     identity replaces without a request. Otherwise one ``fetch``: an environment promoted to
     another deployment replaces; outputs that differ from the stored ones are changes, and so
-    is a closed gate (:func:`gate_closed`) when the new inputs ask to wait. ``canonical(name, value)`` is an output as the front end's
-    engine stores it (default :func:`~provider.outputs.to_engine`), applied to both sides.
+    is a closed gate (:func:`gate_closed`) when the new inputs ask to wait.
+    ``canonical(name, value)`` is an output as the front end's engine stores it (default
+    :func:`~provider.outputs.to_engine`), applied to both sides.
     """
     unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
     if unknown:
