@@ -627,10 +627,10 @@ def test_diff_after_a_remote_change_names_what_changed(
     ("news", "replaced"),
     [
         (by_id("dp9w4n2r"), "chainDeploymentId"),
-        (by_env(), "environment"),
+        (by_env("staging"), "environment"),  # the deployment serves production
         ({"chainId": "chother1", "chainDeploymentId": ACTIVE_ID}, "chainId"),
     ],
-    ids=["deployment-id", "id-to-environment", "chain-id"],
+    ids=["deployment-id", "id-to-another-environment", "chain-id"],
 )
 def test_diff_with_a_changed_identity_replaces_without_a_request(
     plugin: PluginProcess, emulator: Emulator, news: dict[str, Any], replaced: str
@@ -685,6 +685,39 @@ def test_diff_when_the_gate_closed(plugin: PluginProcess, emulator: Emulator) ->
     assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
     assert result["detailed"]["ready"] == ("UPDATE", False)
     assert result["detailed"]["status"] == ("UPDATE", False)
+
+
+def test_diff_after_a_refresh_stored_a_closed_gate_waits_again(
+    plugin: PluginProcess, emulator: Emulator
+) -> None:
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1"))
+    created = up(plugin, by_id("dpclean1"))
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1", status="UNHEALTHY"))
+    # pulumi refresh stores what is live: UNHEALTHY, not ready.
+    refreshed = plugin.read(created["id"], created["properties"], created["inputs"])
+    assert refreshed["properties"]["ready"] is False
+    stored = {**created, "properties": refreshed["properties"], "inputs": refreshed["inputs"]}
+    emulator.clear_requests()
+    result = diff_again(plugin, stored, by_id("dpclean1"))
+    # The live deployment agrees with the state, yet the gate is closed: up must wait again.
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert result["detailed"] == {"ready": ("UPDATE", False)}
+    assert len(gets(emulator)) == 1
+    # Without a gate, a not-ready deployment that matches the state is no change.
+    ungated = up(plugin, by_id("dpclean1", waitFor=[]))
+    assert ungated["properties"]["ready"] is False
+    assert diff_again(plugin, ungated, by_id("dpclean1", waitFor=[]))["changes"] == "DIFF_NONE"
+
+
+def test_diff_from_id_to_the_environment_serving_it_is_an_update(
+    plugin: PluginProcess, emulator: Emulator
+) -> None:
+    created = up(plugin, by_id())  # production serves it
+    emulator.clear_requests()
+    result = diff_again(plugin, created, by_env("production"))
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert all(kind == "UPDATE" for kind, _ in result["detailed"].values())
+    assert [r.path for r in gets(emulator)] == [environment_path(CHAIN, "production")]
 
 
 def test_update_during_a_preview_sends_nothing(plugin: PluginProcess, emulator: Emulator) -> None:
@@ -748,6 +781,31 @@ def test_import_by_id_alone_returns_outputs_and_inputs(
     result = plugin.diff(read["id"], read["properties"], checked["inputs"])
     assert result["changes"] == "DIFF_NONE"
     assert len(gets(emulator)) == 2
+
+
+def test_import_by_id_into_a_program_naming_the_environment_that_serves_it_is_no_replace(
+    plugin: PluginProcess, emulator: Emulator
+) -> None:
+    read = plugin.read(f"{CHAIN}/{ACTIVE_ID}")  # pulumi import: the id alone
+    assert read["properties"]["environment"] == "production"  # what it serves, recorded
+    imported = {"id": read["id"], "properties": read["properties"], "inputs": read["inputs"]}
+    emulator.clear_requests()
+    # The engine checks the program's inputs against the imported ones, then diffs.
+    result = diff_again(plugin, imported, by_env("production"))
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert [r.path for r in gets(emulator)] == [environment_path(CHAIN, "production")]
+    checked = plugin.check(read["inputs"], by_env("production"))["inputs"]
+    updated = plugin.update(read["id"], read["properties"], checked)
+    assert updated["lookupBy"] == "environment" and updated["chainDeploymentId"] == ACTIVE_ID
+    after = {"id": read["id"], "properties": updated, "inputs": checked}
+    assert diff_again(plugin, after, by_env("production"))["changes"] == "DIFF_NONE"
+    # Once production serves another deployment, the same import would replace.
+    emulator.set_environment(CHAIN, "production", "dp9w4n2r")
+    assert diff_again(plugin, imported, by_env("production"))["replaces"] == ["chainDeploymentId"]
+    # And an environment the deployment does not serve replaces without a request.
+    emulator.clear_requests()
+    assert diff_again(plugin, imported, by_env("staging"))["replaces"] == ["environment"]
+    assert emulator.requests == []
 
 
 def test_read_of_a_gone_deployment_says_it_is_gone(

@@ -542,8 +542,9 @@ def test_diff_after_a_refresh_stored_a_closed_gate_waits_again(
     assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
     assert len(gets(emulator)) == 1
     # Without a gate, a not-ready deployment that matches the state is no change.
-    no_gate = {**stored, "properties": {**refreshed["properties"], "wait_for": []}}
-    assert diff_again(host, no_gate, by_id("dpclean1", wait_for=[]))["changes"] == "DIFF_NONE"
+    ungated = up(host, by_id("dpclean1", wait_for=[]))
+    assert ungated["properties"]["ready"] is False
+    assert diff_again(host, ungated, by_id("dpclean1", wait_for=[]))["changes"] == "DIFF_NONE"
 
 
 # -- Update -----------------------------------------------------------------------------------
