@@ -384,13 +384,62 @@ def test_check_lets_unknowns_pass_during_preview(
     assert emulator.requests == []
 
 
-def test_a_secret_input_stays_secret_and_makes_the_outputs_secret(plugin: PluginProcess) -> None:
-    checked = plugin.check({}, by_id(chainId=secret(CHAIN)))
+def _secret_names(values: dict[str, Any]) -> set[str]:
+    return {name for name, value in values.items() if is_secret(value)}
+
+
+@pytest.mark.parametrize(
+    ("news", "secret_outputs"),
+    [
+        (by_id(chainId=secret(CHAIN)), {"chainId", "rawJson"}),
+        (
+            by_id(chainDeploymentId=secret(ACTIVE_ID)),
+            {"chainDeploymentId", "environment", "rawJson"},
+        ),
+        (by_env(environment=secret("production")), {"chainDeploymentId", "environment", "rawJson"}),
+        (by_id(timeoutSeconds=secret(600)), {"timeoutSeconds"}),
+        (by_id(waitFor=secret(["ACTIVE", "UNHEALTHY"])), {"waitFor", "ready"}),
+    ],
+    ids=["chain-id", "deployment-id", "environment", "timeout", "wait-for"],
+)
+def test_an_output_is_secret_only_when_derived_from_a_secret_input(
+    plugin: PluginProcess, news: dict[str, Any], secret_outputs: set[str]
+) -> None:
+    secret_input = _secret_names(news)
+    checked = plugin.check({}, news)
     assert checked["failures"] == []
-    assert is_secret(checked["inputs"]["chainId"])
+    assert _secret_names(checked["inputs"]) == secret_input
     created = plugin.create(checked["inputs"])
-    assert created["id"] == f"{CHAIN}/{ACTIVE_ID}"
-    assert all(is_secret(v) for v in created["properties"].values())
+    assert _secret_names(created["properties"]) == secret_outputs
+    assert reveal(created["properties"])["status"] == "ACTIVE"
+    # A refresh keeps each input, and each output, as secret as it was; no more.
+    read = plugin.read(created["id"], created["properties"], checked["inputs"])
+    assert _secret_names(read["inputs"]) == secret_input
+    assert _secret_names(read["properties"]) == secret_outputs
+    # The preview of the same resource, and the function form, mark the same outputs.
+    preview = plugin.create(checked["inputs"], preview=True)["properties"]
+    assert _secret_names(preview) <= secret_outputs
+    invoked = plugin.invoke(news)["return"]
+    assert _secret_names(invoked) == secret_outputs - {"ready"} | (
+        {"ready"} if "waitFor" in secret_input else set()
+    )
+
+
+def test_an_output_that_repeats_a_secret_identity_is_secret(
+    plugin: PluginProcess, emulator: Emulator
+) -> None:
+    # Baseten's answer may repeat a chain id anywhere, e.g. in a chainlet's name.
+    named = [make_chainlet(f"{CHAIN}-worker", instance_type_name="T4:1x4")]
+    emulator.add_deployment(CHAIN, make_deployment(CHAIN, "dpnamed1", chainlets=named))
+    checked = plugin.check({}, by_id("dpnamed1", chainId=secret(CHAIN)))
+    created = plugin.create(checked["inputs"])
+    assert _secret_names(created["properties"]) == {
+        "chainId",
+        "rawJson",
+        "chainlets",
+        "chainletsByName",
+        "instanceTypes",
+    }
 
 
 # -- Create ------------------------------------------------------------------------------------

@@ -106,15 +106,16 @@ from .values import (
     OUTPUT_WIRE_NAMES,
     UNKNOWN,
     camel_text,
-    contains_secret,
     inputs_from_wire,
+    inputs_property_map,
     is_unknown,
     outputs_from_wire,
+    outputs_property_map,
     outputs_to_wire,
     plain,
     plain_map,
-    property_map,
     property_value,
+    secret_inputs,
     stored_form,
 )
 
@@ -451,20 +452,21 @@ class BasetenProvider(Provider):
         """Create's and Update's work: the lookup and gate, and the outputs. During a preview
         nothing is sent and the outputs are unknown (the deployment is ``None``)."""
         inputs = inputs_from_wire(plain_map(news))
-        secret = contains_secret(news)
+        secret = secret_inputs(news)
         if preview:
-            return None, property_map(_preview_outputs(inputs), secret=secret)
+            return None, outputs_property_map(_preview_outputs(inputs), secret, inputs)
         query = query_from(inputs)
         budget = self._budget(query, timeout)
         deployment = await self._blocking(lambda: self._resolve(query, urn, budget))
         outputs = deployment_outputs(query, deployment)
-        return deployment, property_map(outputs_to_wire(outputs), secret=secret)
+        return deployment, outputs_property_map(outputs_to_wire(outputs), secret, inputs)
 
     @_engine_call
     async def read(self, request: ReadRequest) -> ReadResponse:
         stored = outputs_from_wire(plain_map(request.properties))
         plan = refresh_plan(request.resource_id, stored)
-        secret = contains_secret(request.properties) or contains_secret(request.inputs)
+        # Each input stays as secret as it was (in the stored inputs, or among the outputs).
+        secret = secret_inputs(request.inputs, request.properties)
         query = plan.query
         try:
             deployment = await self._blocking(
@@ -476,10 +478,11 @@ class BasetenProvider(Provider):
             return ReadResponse()  # no id: the deployment is gone (or never was)
         assert query.chain_deployment_id is not None
         inputs = plan.inputs(query.chain_id, query.chain_deployment_id)
+        outputs = outputs_to_wire(plan.outputs(deployment))
         return ReadResponse(
             resource_id=resource_id(deployment),
-            properties=property_map(outputs_to_wire(plan.outputs(deployment)), secret=secret),
-            inputs=property_map(_wire_inputs(inputs), secret=secret),
+            properties=outputs_property_map(outputs, secret, inputs),
+            inputs=inputs_property_map(_wire_inputs(inputs), secret),
         )
 
     @_engine_call
@@ -503,8 +506,8 @@ class BasetenProvider(Provider):
         deployment = await self._blocking(lambda: self._resolve(query, "", query.timeout_seconds))
         outputs = deployment_outputs(query, deployment)
         return InvokeResponse(
-            return_value=property_map(
-                outputs_to_wire(outputs), secret=contains_secret(request.args)
+            return_value=outputs_property_map(
+                outputs_to_wire(outputs), secret_inputs(request.args), values
             )
         )
 

@@ -146,10 +146,11 @@ class BasetenServicer(ProviderServicer):
     async def GetMappings(self, request: Any, context: Any) -> Any:
         return provider_pb2.GetMappingsResponse()
 
-    async def List(self, request: Any, context: Any) -> Any:
+    # The SDK's servicer overrides the generated stream method with a coroutine, as this does.
+    async def List(self, request: Any, context: Any) -> Any:  # type: ignore[override]
         # A server-streaming call, which CleanErrors leaves alone: the SDK's servicer raises
         # NotImplementedError here, and gRPC prints that with a traceback to stderr (which the
-        # engine shows). Aborting answers the same status quietly.
+        # engine shows). Aborting answers the same status quietly, with an empty stream.
         await context.abort(
             grpc.StatusCode.UNIMPLEMENTED, "List is not implemented by the baseten provider"
         )

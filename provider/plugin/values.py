@@ -12,6 +12,9 @@ API models, in plain JSON-ready values. This module is the one translation betwe
 * :func:`outputs_to_wire` - a lookup's outputs as the engine stores them: nulls dropped from
   maps (:func:`provider.outputs.to_engine`) and object keys camelCased *by type*, so chainlet
   fields are renamed but the chainlet names that key ``chainletsByName`` are not;
+* :func:`secret_inputs`, :func:`outputs_property_map`, :func:`inputs_property_map` - which
+  values are secret: an input as the engine sent it, an output when derived from a secret
+  input (:data:`OUTPUT_SOURCES`) or showing its text;
 * :func:`camel_text` - a core message with the snake_case names a user of the plugin never
   sees replaced by the names in its schema.
 
@@ -21,6 +24,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,7 +36,7 @@ from pydantic import BaseModel
 from .. import credentials
 from ..errors import SchemaError
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
-from ..inputs import INPUTS
+from ..inputs import IDENTITY_NAMES, INPUTS
 from ..outputs import OUTPUTS, OUTPUTS_BY_NAME, to_engine
 
 UNKNOWN: str = rpc.UNKNOWN
@@ -76,8 +80,87 @@ def plain_map(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
     return {k: plain(v) for k, v in values.items()}
 
 
-def contains_secret(values: Mapping[str, PropertyValue]) -> bool:
-    return any(v.contains_secret() for v in values.values())
+# -- secrets ----------------------------------------------------------------------------------
+
+OUTPUT_SOURCES: Mapping[str, frozenset[str]] = {
+    "chain_id": frozenset({"chain_id"}),
+    "chain_deployment_id": frozenset({"chain_deployment_id", "environment"}),
+    "environment": frozenset({"environment", "chain_deployment_id"}),
+    "lookup_by": frozenset(),
+    "wait_for": frozenset({"wait_for"}),
+    "timeout_seconds": frozenset({"timeout_seconds"}),
+    "status": frozenset(),
+    "created_at": frozenset(),
+    "ready": frozenset({"wait_for"}),
+    "chainlets": frozenset(),
+    "chainlets_by_name": frozenset(),
+    "instance_types": frozenset(),
+    "raw_json": frozenset({"chain_id", "chain_deployment_id", "environment"}),
+}
+"""Each output, by the inputs whose value it shows or depends on: what a secret input makes
+secret (an output that shows a secret input's text is secret too, whatever this says)."""
+
+_UNDECLARED = sorted(set(OUTPUTS_BY_NAME) ^ set(OUTPUT_SOURCES))
+if _UNDECLARED:  # an output added without saying what it is derived from
+    raise SchemaError(f"OUTPUT_SOURCES must name every output and no other: {_UNDECLARED}")
+
+
+def secret_inputs(*wire_maps: Mapping[str, PropertyValue]) -> frozenset[str]:
+    """The inputs (snake_case) that are, or hold, a secret in any of ``wire_maps`` (inputs, or
+    a stored state, which keeps the inputs among its outputs under the same names)."""
+    return frozenset(
+        name
+        for name, wire_name in INPUT_WIRE_NAMES.items()
+        for values in wire_maps
+        if wire_name in values and values[wire_name].contains_secret()
+    )
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value and value != UNKNOWN else []
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def secret_outputs(
+    outputs: Mapping[str, Any], secret: frozenset[str], inputs: Mapping[str, Any]
+) -> frozenset[str]:
+    """The outputs (wire names, as in ``outputs``) that must be secret when the inputs named in
+    ``secret`` are: those derived from one (:data:`OUTPUT_SOURCES`), and any that shows the
+    text of a secret identity (a chain id, deployment id or environment name: free text that
+    Baseten's answer may repeat anywhere; ``inputs`` holds the plain values, snake_case).
+    A secret ``wait_for`` hides the gate, not every status that happens to be one of it."""
+    texts = [
+        text for name in secret if name in IDENTITY_NAMES for text in _texts(inputs.get(name))
+    ]
+    by_wire = {f.camel_name: f.name for f in OUTPUTS}
+    marked = set()
+    for wire_name, value in outputs.items():
+        name = by_wire.get(wire_name, wire_name)
+        shown = json.dumps(value, ensure_ascii=False) if texts else ""
+        if OUTPUT_SOURCES.get(name, frozenset(secret)) & secret or any(t in shown for t in texts):
+            marked.add(wire_name)
+    return frozenset(marked)
+
+
+def outputs_property_map(
+    outputs: Mapping[str, Any], secret: frozenset[str], inputs: Mapping[str, Any]
+) -> dict[str, PropertyValue]:
+    """``outputs`` (wire names, plain values) as PropertyValues, each secret exactly when
+    :func:`secret_outputs` says so: one secret input never makes every output secret."""
+    marked = secret_outputs(outputs, secret, inputs)
+    return {k: property_value(v, secret=k in marked) for k, v in outputs.items()}
+
+
+def inputs_property_map(
+    inputs: Mapping[str, Any], secret: frozenset[str]
+) -> dict[str, PropertyValue]:
+    """``inputs`` (wire names, plain values) as PropertyValues, those named in ``secret``
+    (snake_case) secret, the others not: a refresh keeps each input's secretness as it was."""
+    secret_wire = {INPUT_WIRE_NAMES[name] for name in secret}
+    return {k: property_value(v, secret=k in secret_wire) for k, v in inputs.items()}
 
 
 def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
@@ -93,11 +176,6 @@ def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
     else:
         raise SchemaError(f"no engine value for {type(value).__name__}")
     return PropertyValue(converted, is_secret=secret)
-
-
-def property_map(values: Mapping[str, Any], *, secret: bool = False) -> dict[str, PropertyValue]:
-    """Each value as a PropertyValue; ``secret`` marks every one of them secret."""
-    return {k: property_value(v, secret=secret) for k, v in values.items()}
 
 
 # -- names ------------------------------------------------------------------------------------
