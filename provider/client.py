@@ -322,17 +322,21 @@ class BasetenClient:
         cancel signal ends the wait as it ends a socket read (within a poll interval)."""
         if self._turns is None:
             return
+        waited = False  # only a wait for a turn may blame the requests in flight
         while True:
             bound.raise_if_cancelled()
             left = bound.remaining()
             if left <= 0:
                 break
+            waited = True
             if self._turns.acquire(timeout=min(left, transport.CANCEL_POLL_SECONDS)):
                 return
-        error = TransportError(
-            f"no request could be sent: {self._max_in_flight} were in flight until the deadline",
-            attempts=0,
+        why = (
+            f"the limit of {self._max_in_flight} requests in flight at once held until the deadline"
+            if waited
+            else "the deadline had passed before it could start"
         )
+        error = TransportError(f"no request could be sent: {why}", attempts=0)
         error.out_of_time = callers
         raise error
 

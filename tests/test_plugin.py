@@ -572,6 +572,8 @@ def test_the_engines_custom_timeout_caps_the_wait(plugin: PluginProcess) -> None
     with pytest.raises(PluginCallError) as info:
         up(plugin, by_id("dpbuild1"), timeout=60.0)
     assert "timed out after 60s" in info.value.details
+    # Nothing else was in flight: the message must not blame the bound on requests in flight.
+    assert "in flight" not in info.value.details
 
 
 @pytest.mark.parametrize(
