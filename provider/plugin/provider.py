@@ -28,6 +28,10 @@ What the engine may rely on, call by call:
 * ``Invoke`` (``baseten:index:getChainDeployment``) reads without waiting unless ``waitFor``
   is given; bad arguments come back as failures naming each one.
 * ``Cancel`` stops every waiting gate at once; each fails with a message saying so.
+* Secrets: an input sent as a secret stays one (``Check``, and ``Read`` keeps each input as
+  secret as it was); an output is secret only when derived from a secret input or showing a
+  secret chain id, deployment id or environment (:func:`provider.plugin.values.secret_outputs`):
+  a secret ``chainId`` hides ``chainId`` and ``rawJson``, not the status or the chainlets.
 
 Calls run concurrently: blocking work runs on a thread pool, and at most
 :data:`MAX_IN_FLIGHT` requests are in flight to Baseten at once, whatever the engine's
