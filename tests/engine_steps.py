@@ -32,6 +32,41 @@ def diff_again(driver: Any, created: dict[str, Any], news: dict[str, Any]) -> An
     )
 
 
+def refresh(driver: Any, stored: dict[str, Any]) -> dict[str, Any]:
+    """``pulumi refresh``: Read with the stored outputs and inputs; the resource as the engine
+    stores it afterwards."""
+    read = driver.read(stored["id"], stored["properties"], stored["inputs"])
+    return {"id": read["id"], "properties": read["properties"], "inputs": read["inputs"]}
+
+
+def refreshed_while_unhealthy(driver: Any, emulator: Any, news: dict[str, Any]) -> dict[str, Any]:
+    """``pulumi up`` of ``news`` (naming ``dpclean1``) while the deployment is ACTIVE; then it
+    turns UNHEALTHY and ``pulumi refresh`` stores that: the resource as stored, not ready."""
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1"))
+    created = up(driver, news)
+    emulator.add_deployment(CHAIN, clean_deployment("dpclean1", status="UNHEALTHY"))
+    stored = refresh(driver, created)
+    assert stored["properties"]["ready"] is False
+    return stored
+
+
+def diff_after_a_refresh_while_unhealthy(
+    driver: Any, emulator: Any, gated: dict[str, Any], ungated: dict[str, Any]
+) -> Any:
+    """The next ``pulumi up``'s diff after :func:`refreshed_while_unhealthy`: with a gate
+    (``gated``) a change, found with one GET, though the live deployment agrees with the state
+    (the gate is closed: up must wait again); without one (``ungated``) no change. Returns the
+    gated diff."""
+    stored = refreshed_while_unhealthy(driver, emulator, gated)
+    emulator.clear_requests()
+    result = diff_again(driver, stored, gated)
+    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    assert len([r for r in emulator.requests if r.method == "GET"]) == 1
+    stored = refreshed_while_unhealthy(driver, emulator, ungated)
+    assert diff_again(driver, stored, ungated)["changes"] == "DIFF_NONE"
+    return result
+
+
 def clean_deployment(
     deployment_id: str, status: str = "ACTIVE", *, instance: str = "A10G:1x4", max_replica: int = 3
 ) -> dict[str, Any]:

@@ -41,7 +41,12 @@ from provider.functions import MAX_IN_FLIGHT
 from provider.models import ChainDeployment
 from provider.plugin.server import engine_address
 from tests.conftest import TEST_KEY
-from tests.engine_steps import clean_deployment, diff_again, up
+from tests.engine_steps import (
+    clean_deployment,
+    diff_after_a_refresh_while_unhealthy,
+    diff_again,
+    up,
+)
 from tests.leakscan import scan
 from tests.plugin_engine import (
     UNKNOWN,
@@ -741,23 +746,10 @@ def test_diff_when_the_gate_closed(plugin: PluginProcess, emulator: Emulator) ->
 def test_diff_after_a_refresh_stored_a_closed_gate_waits_again(
     plugin: PluginProcess, emulator: Emulator
 ) -> None:
-    emulator.add_deployment(CHAIN, clean_deployment("dpclean1"))
-    created = up(plugin, by_id("dpclean1"))
-    emulator.add_deployment(CHAIN, clean_deployment("dpclean1", status="UNHEALTHY"))
-    # pulumi refresh stores what is live: UNHEALTHY, not ready.
-    refreshed = plugin.read(created["id"], created["properties"], created["inputs"])
-    assert refreshed["properties"]["ready"] is False
-    stored = {**created, "properties": refreshed["properties"], "inputs": refreshed["inputs"]}
-    emulator.clear_requests()
-    result = diff_again(plugin, stored, by_id("dpclean1"))
-    # The live deployment agrees with the state, yet the gate is closed: up must wait again.
-    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
+    result = diff_after_a_refresh_while_unhealthy(
+        plugin, emulator, by_id("dpclean1"), by_id("dpclean1", waitFor=[])
+    )
     assert result["detailed"] == {"ready": ("UPDATE", False)}
-    assert len(gets(emulator)) == 1
-    # Without a gate, a not-ready deployment that matches the state is no change.
-    ungated = up(plugin, by_id("dpclean1", waitFor=[]))
-    assert ungated["properties"]["ready"] is False
-    assert diff_again(plugin, ungated, by_id("dpclean1", waitFor=[]))["changes"] == "DIFF_NONE"
 
 
 def test_diff_from_id_to_the_environment_serving_it_is_an_update(

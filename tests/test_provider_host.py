@@ -33,7 +33,12 @@ from provider.emulator import (
 )
 from provider.resource import ChainDeploymentProvider
 from tests.conftest import AUTOSCALING_FIELDS, CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
-from tests.engine_steps import clean_deployment, diff_again, up
+from tests.engine_steps import (
+    clean_deployment,
+    diff_after_a_refresh_while_unhealthy,
+    diff_again,
+    up,
+)
 from tests.leakscan import assert_no_key
 from tests.provider_host import (
     UNKNOWN,
@@ -448,21 +453,15 @@ def test_diff_with_a_changed_deployment_id_replaces_without_a_request(
     assert emulator.requests == []
 
 
-def test_diff_switching_from_id_to_an_environment_it_does_not_serve_replaces(
+def test_diff_switching_from_id_to_an_environment_replaces_unless_it_serves_the_deployment(
     host: ProviderHost, emulator: Emulator
 ) -> None:
     created = up(host, by_id())  # the production deployment
     emulator.clear_requests()
-    result = diff_again(host, created, by_env("staging"))
-    assert "environment" in result["replaces"]
+    # Another environment: another deployment, known without a request.
+    assert "environment" in diff_again(host, created, by_env("staging"))["replaces"]
     assert emulator.requests == []
-
-
-def test_diff_switching_from_id_to_the_environment_serving_it_is_an_update(
-    host: ProviderHost, emulator: Emulator
-) -> None:
-    created = up(host, by_id())  # production serves it
-    emulator.clear_requests()
+    # The environment serving it: the same deployment, an update after one GET.
     result = diff_again(host, created, by_env("production"))
     assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
     assert [r.path for r in gets(emulator)] == [environment_path(CHAIN, "production")]
@@ -529,22 +528,9 @@ def test_diff_when_the_gate_closed(host: ProviderHost, emulator: Emulator) -> No
 def test_diff_after_a_refresh_stored_a_closed_gate_waits_again(
     host: ProviderHost, emulator: Emulator
 ) -> None:
-    emulator.add_deployment(CHAIN, clean_deployment("dpclean1"))
-    created = up(host, by_id("dpclean1"))
-    emulator.add_deployment(CHAIN, clean_deployment("dpclean1", status="UNHEALTHY"))
-    # pulumi refresh stores what is live: UNHEALTHY, not ready.
-    refreshed = host.read(created["id"], created["properties"], created["inputs"])
-    assert refreshed["properties"]["ready"] is False
-    stored = {**created, "properties": refreshed["properties"], "inputs": refreshed["inputs"]}
-    emulator.clear_requests()
-    result = diff_again(host, stored, by_id("dpclean1"))
-    # The live deployment agrees with the state, yet the gate is closed: up must wait again.
-    assert result["changes"] == "DIFF_SOME" and result["replaces"] == []
-    assert len(gets(emulator)) == 1
-    # Without a gate, a not-ready deployment that matches the state is no change.
-    ungated = up(host, by_id("dpclean1", wait_for=[]))
-    assert ungated["properties"]["ready"] is False
-    assert diff_again(host, ungated, by_id("dpclean1", wait_for=[]))["changes"] == "DIFF_NONE"
+    diff_after_a_refresh_while_unhealthy(
+        host, emulator, by_id("dpclean1"), by_id("dpclean1", wait_for=[])
+    )
 
 
 # -- Update -----------------------------------------------------------------------------------
