@@ -4,7 +4,8 @@ What a caller may rely on:
 
 * the first poll happens at once, so an already-ready deployment costs one GET;
 * polls back off exponentially (with jitter that only shortens a delay) up to ``poll.cap``, so a
-  deployment that turns ready is noticed within one cap;
+  deployment that turns ready is noticed within one cap; the last poll is placed
+  :data:`LAST_POLL_RESERVE_SECONDS` before the deadline so that its request can still finish;
 * a failed-for-good status raises :class:`~provider.errors.DeploymentFailedError` at once;
 * the caller's :class:`~provider.deadline.Deadline` bounds everything, each fetch included (it
   is handed to ``fetch``, which hands it to the client and from there to every socket read).
@@ -40,6 +41,10 @@ DEFAULT_POLL = Backoff(initial=1.0, cap=10.0, factor=2.0, jitter=0.1)
 takes 34 to 37 GETs and is noticed within 10 s of turning ready."""
 
 DEFAULT_HEARTBEAT_SECONDS = 30.0
+
+LAST_POLL_RESERVE_SECONDS = 2.0
+"""The last poll starts this long before the deadline (at most a tenth of the budget), so its
+request has time to be answered; a poll scheduled at the deadline itself could never be sent."""
 
 
 def format_elapsed(seconds: float) -> str:
@@ -128,7 +133,13 @@ def wait_until_ready(
         now = deadline.clock()
         seen = snapshot(deployment)
         decided = verdict.verdict is not Verdict.WAIT
-        delay = None if decided else min(poll.delay(attempt), deadline.remaining())
+        reserve = min(LAST_POLL_RESERVE_SECONDS, deadline.budget / 10)
+        no_time_for_another = deadline.remaining() <= reserve
+        delay = (
+            None
+            if decided or no_time_for_another
+            else min(poll.delay(attempt), deadline.remaining() - reserve)
+        )
         # A heartbeat goes out whenever waiting for the next poll would leave more than
         # ``heartbeat`` seconds without a report, so none is ever longer than that.
         quiet_too_long = delay is not None and now + delay - last_report > heartbeat
@@ -146,9 +157,8 @@ def wait_until_ready(
             return deployment
         if verdict.verdict is Verdict.FAILED:
             raise DeploymentFailedError(verdict.reason, deployment)
-        if deadline.expired():
+        if delay is None:
             raise _timed_out(deadline, deployment, ready)
-        assert delay is not None
         deadline.sleep(delay, sleep)
         attempt += 1
 

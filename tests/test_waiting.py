@@ -23,7 +23,7 @@ from provider.errors import (
     TransportError,
 )
 from provider.models import ChainDeployment
-from provider.waiting import DEFAULT_POLL, Progress, wait_until_ready
+from provider.waiting import DEFAULT_POLL, LAST_POLL_RESERVE_SECONDS, Progress, wait_until_ready
 from tests.conftest import FAST_RETRY, TEST_KEY
 
 CHAIN = "ch7k2p9q"
@@ -306,7 +306,8 @@ def test_timeout_says_what_it_still_waited_for_and_ends_at_the_deadline(
     assert "Entrypoint" not in message  # it was ready
     assert "timeout_seconds" in message
     assert info.value.deployment is not None
-    assert 95 - EPS <= fake.elapsed <= 95 + EPS
+    # The last poll leaves LAST_POLL_RESERVE_SECONDS for its request; none comes after it.
+    assert 95 - LAST_POLL_RESERVE_SECONDS - EPS <= fake.elapsed <= 95 + EPS
     assert max(fake.sleeps) <= CAP
     assert len(emu.requests_for(path)) == len(fake.sleeps) + 1 <= 20
 
@@ -383,7 +384,7 @@ def test_polls_back_off_up_to_the_cap_and_never_beyond(fake: FakeTime) -> None:
         nominal = DEFAULT_POLL.initial * DEFAULT_POLL.factor**n
         assert nominal * (1 - DEFAULT_POLL.jitter) - EPS <= delay <= nominal + EPS
     assert all(CAP * (1 - DEFAULT_POLL.jitter) - EPS <= d <= CAP for d in body[5:])
-    assert math.isclose(sum(fake.sleeps), 600)
+    assert math.isclose(sum(fake.sleeps), 600 - LAST_POLL_RESERVE_SECONDS)
     assert fetch.calls == len(fake.sleeps) + 1 <= 600 / (CAP * 0.8) + 6
 
 
@@ -398,18 +399,18 @@ def test_timeout_cuts_the_last_sleep_to_the_deadline(fake: FakeTime) -> None:
     with pytest.raises(DeploymentTimeoutError) as info:
         gate(watched, fake, timeout_seconds=20, poll=Backoff(initial=7, cap=7, jitter=0))
 
-    assert fake.sleeps == [7, 7, 6]
-    assert times == [0, 7, 14, 20]  # one last poll exactly at the deadline
+    assert fake.sleeps == [7, 7, 4]
+    assert times == [0, 7, 14, 18]  # the last poll 2 s before the deadline, time for its request
     assert "LOADING_MODEL" in str(info.value)
 
 
 def test_ready_on_the_last_poll_at_the_deadline_succeeds(fake: FakeTime) -> None:
-    fetch = TimedFetch(fake, [(0, dep("UPDATING")), (20, dep("ACTIVE"))])
+    fetch = TimedFetch(fake, [(0, dep("UPDATING")), (18, dep("ACTIVE"))])
 
     result = gate(fetch, fake, timeout_seconds=20, poll=Backoff(initial=7, cap=7, jitter=0))
 
     assert result.status == "ACTIVE"
-    assert fetch.times == [0, 7, 14, 20]
+    assert fetch.times == [0, 7, 14, 18]
 
 
 def test_gate_opens_within_one_cap_of_readiness_for_many_ready_times() -> None:
