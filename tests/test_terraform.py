@@ -260,6 +260,31 @@ def test_not_found_names_the_ids(ws: Workspace) -> None:
     assert "chain deployment 'dpnope404' of chain 'ch7k2p9q' was not found" in text
 
 
+def test_server_text_in_a_401_reaches_terraform_escaped(ws: Workspace, emulator: Emulator) -> None:
+    # Before, the 401's message went into the diagnostic raw: terraform printed the OSC title
+    # sequence and the screen clear as they were.
+    body = b'{"message": "bad key \\u001b]0;pwned\\u0007\\u001b[2J\\u202eevil"}'
+    ws.vars["chain_deployment_id"] = "dpauth401"
+    emulator.add_raw_answer(body, deployment_path(CHAIN, "dpauth401"), status=401, times=None)
+    result = ws.plan()
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    assert "bad key \\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in flat(result)
+
+
+def test_a_404_message_holding_a_lone_surrogate_is_a_not_found_diagnostic(ws: Workspace) -> None:
+    # Before, the diagnostic could not be encoded: terraform showed the encoding error.
+    body = b'{"message": "gone \\ud800"}'
+    ws.vars["chain_deployment_id"] = "dpgone404"
+    ws.emulator.add_raw_answer(body, deployment_path(CHAIN, "dpgone404"), status=404, times=None)
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain deployment not found" in text, text
+    assert "gone \\ud800" in text
+
+
 def test_a_rejected_key_is_an_auth_diagnostic_and_is_never_printed(
     ws: Workspace, emulator: Emulator
 ) -> None:
