@@ -8,7 +8,8 @@ Terraform diagnostic carrying it would fail to be sent at all. :func:`printable`
 function that makes text safe, and every exit point calls it: the command line's lines
 (:mod:`provider.cli`), Terraform's diagnostics (:mod:`provider.terraform.diagnostics`), the
 plugin's gRPC statuses and engine log lines (:mod:`provider.plugin`), the dynamic provider's
-log lines, and the text of every :class:`~provider.errors.BasetenError` (its ``str``).
+log lines, the plugins' stderr logging (:func:`log_handler`), and the text of every
+:class:`~provider.errors.BasetenError` (its ``str``).
 
 What a caller may rely on, for any ``str`` whatever it holds:
 
@@ -27,7 +28,9 @@ JSON output never goes through it: ``--json`` stays exact (and ASCII).
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import TextIO
 
 INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2028\u2029"
@@ -98,3 +101,18 @@ def printable(text: str, limit: int = MAX_TEXT_CHARS) -> str:
         used += len(piece)
         shown += 1
     return "".join(pieces) + cut_marker(len(text) - shown)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Each log record as one :func:`printable` line (a traceback's newlines escaped too)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def log_handler(stream: TextIO, fmt: str) -> logging.Handler:
+    """A handler writing records to ``stream`` through :class:`PrintableFormatter`: for the
+    processes whose stderr a user reads (the plugin's, the Terraform provider's)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PrintableFormatter(fmt))
+    return handler

@@ -35,15 +35,16 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 import provider.terraform
-from provider.emulator import Emulator, Step, chain_path, deployment_path
-from provider.errors import SetupError
+from provider.emulator import Emulator, Step, chain_path, deployment_path, make_deployment
+from provider.errors import DeploymentFailedError, SetupError
 from provider.fields import type_of
-from provider.models import AutoscalingSettings, Chain, Chainlet
+from provider.models import AutoscalingSettings, Chain, ChainDeployment, Chainlet
 from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform import cliconfig, example_plan, mirror, plugin
 from provider.terraform.data_sources import (
     ChainDataSource,
     ChainDeploymentDataSource,
+    add_diagnostic,
     chain_config_errors,
     deployment_config_errors,
 )
@@ -480,6 +481,29 @@ def test_objects_carry_exactly_their_attributes() -> None:
     with pytest.raises(TypeError, match="no field type"):
         type_of(dict[str, int])
     assert Object({}).tf_type() == b'["object",{}]'
+
+
+def test_every_diagnostic_and_warning_passes_the_one_sanitiser() -> None:
+    # The diagnostics' summaries name the deployment and the warnings carry server text: both
+    # reach terraform's output (and a protobuf string) only through provider.terraform.diagnostics.
+    hostile = "dp\x1b]0;pwned\x07\ud800"
+    deployment = ChainDeployment.model_validate(make_deployment(CHAIN, "dpfail001"))
+    diags = Diagnostics()
+    add_diagnostic(
+        diags,
+        DeploymentFailedError(f"chain deployment {hostile} failed", deployment),
+        kind="Chain deployment",
+        subject=hostile,
+        lookup_field=None,
+        schema_fields={},
+    )
+    ChainDeploymentDataSource._warn(diags, [f"environment now serves {hostile}"])
+    for pb in diags.to_pb():
+        for text in (pb.summary, pb.detail):
+            assert "\x1b" not in text and "\x07" not in text
+            text.encode("utf-8")
+        assert "dp\\x1b]0;pwned\\x07\\ud800" in pb.detail
+    assert len(diags.diagnostics) == 2
 
 
 def test_validation_tolerates_values_not_known_yet() -> None:

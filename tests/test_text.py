@@ -3,13 +3,15 @@ can make (surrogates, controls, invisibles and all), and that errors keep them."
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider.errors import ApiError, NotFoundError, one_line
-from provider.text import INVISIBLE, MAX_TEXT_CHARS, cut_marker, printable
+from provider.text import INVISIBLE, MAX_TEXT_CHARS, cut_marker, log_handler, printable
 
 UNSAFE = re.compile(
     f"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff{INVISIBLE}]"
@@ -68,3 +70,12 @@ def test_every_error_text_is_printable(message: str) -> None:
             assert UNSAFE.search(text) is None
             text.encode("utf-8")
             assert len(text) <= MAX_TEXT_CHARS
+
+
+def test_log_records_reach_stderr_as_one_printable_line() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.text.printable")
+    logger.propagate = False
+    logger.addHandler(log_handler(stream, "%(name)s: %(message)s"))
+    logger.error("status %s", "ACTIVE\nFAKE\x1b[2J\ud800")
+    assert stream.getvalue() == "tests.text.printable: status ACTIVE\\nFAKE\\x1b[2J\\ud800\n"

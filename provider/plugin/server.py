@@ -38,7 +38,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from .._version import __version__
 from ..errors import INTERNAL, one_line
-from ..text import printable
+from ..text import log_handler, printable
 from .errors import PluginError
 from .provider import ACCEPTS, BasetenProvider
 
@@ -186,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     # stderr reaches the user as engine output: errors only (e.g. not urllib3's pool notes).
     logging.basicConfig(
-        level=logging.ERROR, stream=sys.stderr, format="baseten plugin: %(name)s: %(message)s"
+        level=logging.ERROR,
+        handlers=[log_handler(sys.stderr, "baseten plugin: %(name)s: %(message)s")],
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(engine_address(args), args=args))

@@ -33,6 +33,7 @@ from typing import Any
 from .. import connection, validation
 from ..client import BasetenClient
 from ..errors import InvalidInputError
+from ..text import log_handler
 from . import diagnostics
 from ._tf import Attribute, Config, Diagnostics, Provider, Schema, String, run_provider
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
@@ -154,7 +155,8 @@ def serve(argv: Sequence[str] | None = None) -> int:
     # stdout carries the go-plugin handshake and nothing else; logs go to stderr, which
     # terraform shows with TF_LOG=DEBUG (e.g. each status change while waiting).
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        handlers=[log_handler(sys.stderr, "%(levelname)s %(name)s: %(message)s")],
     )
     provider = BasetenProvider()
     if "--dev" not in args:
