@@ -8,8 +8,14 @@
 Exit codes: 0 success (``check``: no mandatory rule violated; advisory violations are listed);
 1 ``check`` only: a mandatory rule is violated; 2 bad usage or invalid input or config (nothing
 was sent); 3 API error (authentication, not found, rate limit exhausted, server, response
-format, connection); 4 ``get --wait-for`` only: the deployment did not become ready. The API
-key is never printed.
+format, connection); 4 ``get --wait-for`` only: the deployment did not become ready; 5 internal
+error (a bug); 130 interrupted; 141 stdout was closed early (``| head``): the command stops
+quietly, as a Unix tool killed by SIGPIPE would (128 + 13). The API key is never printed.
+
+Every readable line goes out through :func:`say`, so through :func:`provider.text.printable`
+(server text escaped, encodable, bounded); table cells are cut at :data:`CELL_CHARS`. A stdout
+that cannot encode a character (``PYTHONIOENCODING=ascii``) gets it backslash-escaped. ``--json``
+is written as ASCII JSON, exact.
 """
 
 from __future__ import annotations
@@ -63,6 +69,25 @@ from .policy import (
 from .text import printable
 from .waiting import Progress
 
+EXIT_BROKEN_PIPE = 141
+"""stdout closed early (``... | head -1``): 128 + SIGPIPE, what a shell reports for a Unix
+tool that the closed pipe stopped. Nothing is printed."""
+
+CELL_CHARS = 80
+"""The most characters a table cell shows (longer ones end with the cut marker), so one
+oversized name cannot widen every row of the table."""
+
+
+def say(stream: TextIO, text: str) -> None:
+    """Write ``text`` and a newline to ``stream``, each line through
+    :func:`provider.text.printable`: the one way a readable line leaves the command."""
+    stream.write("".join(printable(line) + "\n" for line in text.split("\n")))
+
+
+def _cell(text: str) -> str:
+    return printable(text, CELL_CHARS)
+
+
 __all__ = [
     "EXIT_API",
     "EXIT_CANCELLED",
@@ -72,6 +97,7 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_VIOLATIONS",
     "main",
+    "say",
 ]
 
 _ENVIRONMENT_HELP = """\
@@ -90,6 +116,8 @@ _EXIT_MEANINGS = {
     EXIT_NOT_READY: "the deployment did not become ready (only with --wait-for)",
     EXIT_INTERNAL: "internal error (a bug: one line; BASETEN_DEBUG=1 shows the traceback)",
     EXIT_CANCELLED: "interrupted (Ctrl-C)",
+    EXIT_BROKEN_PIPE: "stdout was closed before the output was written (e.g. | head): "
+    "stops quietly, as Unix tools do",
 }
 
 
@@ -108,7 +136,7 @@ def _exit_help(*codes: int, success: str = _EXIT_MEANINGS[EXIT_OK]) -> str:
     return "\n".join(lines) + "\n\n" + _ENVIRONMENT_HELP
 
 
-_ALWAYS = (EXIT_USAGE, EXIT_API, EXIT_INTERNAL, EXIT_CANCELLED)
+_ALWAYS = (EXIT_USAGE, EXIT_API, EXIT_INTERNAL, EXIT_CANCELLED, EXIT_BROKEN_PIPE)
 EPILOG = _exit_help(EXIT_OK, EXIT_VIOLATIONS, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
 GET_EPILOG = _exit_help(EXIT_OK, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
 
@@ -322,12 +350,12 @@ def render(deployment: ChainDeployment) -> str:
         bounds = f"{auto.min_replica}-{auto.max_replica}" if auto else "-"
         rows.append(
             (
-                printable(chainlet.name),
-                printable(str(chainlet.status)),
-                printable(chainlet.instance_type_name),
-                str(chainlet.active_replica_count),
-                bounds,
-                _autoscaling(auto.to_api() if auto else None),
+                _cell(chainlet.name),
+                _cell(str(chainlet.status)),
+                _cell(chainlet.instance_type_name),
+                _cell(str(chainlet.active_replica_count)),
+                _cell(bounds),
+                _cell(_autoscaling(auto.to_api() if auto else None)),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -432,7 +460,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading
         json.dump(report.to_json(), out, indent=2)
         out.write("\n")
     else:
-        print(render_report(report), file=out)
+        say(out, render_report(report))
     return EXIT_OK if report.passed else EXIT_VIOLATIONS
 
 
@@ -447,16 +475,17 @@ class StatusLine:
 
     def progress(self, progress: Progress) -> None:
         if self.live and not progress.changed:
-            self.err.write(f"\r\x1b[K{progress}")
+            # The one deliberate control sequence: return and clear the line, then the text.
+            self.err.write(f"\r\x1b[K{printable(str(progress))}")
             self.open_line = True
         else:
             self.end_line()
-            print(progress, file=self.err)
+            say(self.err, str(progress))
         self.err.flush()
 
     def warning(self, message: str) -> None:
         self.end_line()
-        print(f"warning: {printable(message)}", file=self.err)
+        say(self.err, f"warning: {message}")
 
     def end_line(self) -> None:
         if self.open_line:
@@ -481,7 +510,7 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
         json.dump(deployment.to_api(), out, indent=2)
         out.write("\n")
     else:
-        print(render(deployment), file=out)
+        say(out, render(deployment))
     return EXIT_OK
 
 
@@ -495,7 +524,9 @@ def main(
     """Run the command line; return the exit code. Never raises and never prints a
     traceback for a failure: an unexpected one is exit 5 in one line (``BASETEN_DEBUG=1``
     adds the traceback). Ctrl-C, or setting ``cancel``, stops a wait at once (exit 130)."""
-    out = out or sys.stdout
+    if out is None:
+        out = sys.stdout
+        _escape_unencodable(out)
     err = err or sys.stderr
     cancel = cancel or threading.Event()
     parser = _parser()
@@ -506,24 +537,49 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        if args.command == "check":
-            return _check(args, out, err, cancel)
-        return _get(args, out, err, cancel)
+        code = (
+            _check(args, out, err, cancel)
+            if args.command == "check"
+            else _get(args, out, err, cancel)
+        )
+        out.flush()  # here, so that a closed pipe is met inside this try
+        return code
+    except BrokenPipeError:
+        _silence(out)
+        return EXIT_BROKEN_PIPE
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
         hint = f" (export {credentials.API_KEY_ENV})" if is_about_api_key(exc) else ""
-        print(f"error: {named}{one_line(exc)}{hint}", file=err)
+        say(err, f"error: {named}{one_line(exc)}{hint}")
         return presentation(exc).exit_code
     except KeyboardInterrupt:
         cancel.set()
-        print("error: interrupted", file=err)
+        say(err, "error: interrupted")
         return EXIT_CANCELLED
     except Exception as exc:  # the one place a bug becomes a message instead of a traceback
         if os.environ.get("BASETEN_DEBUG"):
             traceback.print_exc(file=err)
-        print(
+        say(
+            err,
             f"error: internal error, please report it: {one_line(exc)} "
             "(BASETEN_DEBUG=1 shows the traceback)",
-            file=err,
         )
         return EXIT_INTERNAL
+
+
+def _escape_unencodable(stream: TextIO) -> None:
+    # A stdout that is not UTF-8 (PYTHONIOENCODING=ascii, a C locale) would fail on the first
+    # non-ASCII name; backslash-escaping what it cannot encode keeps the output readable.
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="backslashreplace")
+
+
+def _silence(stream: TextIO) -> None:
+    # Python's documented handling of SIGPIPE: point the closed stdout at devnull, so the
+    # interpreter's final flush does not complain on stderr.
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)

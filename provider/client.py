@@ -195,6 +195,10 @@ class BasetenClient:
         self._on_warning = on_warning or log.warning
         self._max_in_flight = max_in_flight
         self._turns = None if max_in_flight is None else threading.BoundedSemaphore(max_in_flight)
+        if not validation.is_loopback_url(self.base_url):
+            # requests reads a CA bundle from the environment (not for loopback: trust_env is
+            # off there); a broken one is named now, not met as an OSError at the first request.
+            credentials.check_ca_bundle()
         parts = urlsplit(self.base_url)
         self._hostname = parts.hostname or ""
         self._host = parts.netloc

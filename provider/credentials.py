@@ -13,11 +13,13 @@ import os
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .errors import NotPicklableError
+from .errors import InvalidInputError, NotPicklableError
 
 API_KEY_ENV = "BASETEN_API_KEY"
 API_URL_ENV = "BASETEN_API_URL"
 DEFAULT_BASE_URL = "https://api.baseten.co"
+CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+"""Where ``requests`` takes the certificates to trust from (the first one set wins)."""
 
 PULUMI_NAMESPACE = "baseten"
 PULUMI_API_KEY = "apiKey"
@@ -53,3 +55,30 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> Credenti
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
     url = base_url if base_url is not None else os.environ.get(API_URL_ENV) or DEFAULT_BASE_URL
     return Credentials(key, url)
+
+
+def check_ca_bundle() -> None:
+    """Refuse (:class:`~provider.errors.InvalidInputError` naming the variable and the path)
+    a CA bundle variable of :data:`CA_BUNDLE_ENVS` that names nothing readable: ``requests``
+    would fail on it only at the first request, as an ``OSError`` no front end could explain.
+    A file must be readable, a directory (``openssl rehash`` style) listable."""
+    for name in CA_BUNDLE_ENVS:
+        path = os.environ.get(name)
+        if not path:
+            continue
+        if os.path.isdir(path):
+            readable = os.access(path, os.R_OK | os.X_OK)
+        else:
+            try:
+                with open(path, "rb"):
+                    readable = True
+            except OSError as exc:
+                cause = (exc.strerror or "cannot be read").lower()
+                raise InvalidInputError(
+                    name, f"names {path!r}, which cannot be read ({cause}); fix or unset it"
+                ) from None
+        if not readable:
+            raise InvalidInputError(
+                name, f"names the directory {path!r}, which cannot be read; fix or unset it"
+            )
+        return

@@ -44,7 +44,11 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
 
 
 class BasetenError(Exception):
-    """The root of every error this package raises on purpose."""
+    """The root of every error this package raises on purpose. Its text (``str``) is
+    :func:`provider.text.printable`: escaped, encodable and bounded, whatever the server sent."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword arguments; pickle by state so errors cross processes.
@@ -172,7 +176,7 @@ class UnknownNameError(BasetenError, KeyError):
 
     def __str__(self) -> str:
         # KeyError's own str() quotes its argument; a message reads better as it is.
-        return str(self.args[0]) if self.args else ""
+        return printable(str(self.args[0])) if self.args else ""
 
 
 class UsageError(BasetenError, RuntimeError):
@@ -257,6 +261,7 @@ def is_about_api_key(exc: BaseException) -> bool:
 
 def one_line(exc: BaseException) -> str:
     """``exc`` as a single line for a terminal or a diagnostic: a :class:`BasetenError`'s own
-    message, anything else as ``TypeName: message``; control characters escaped."""
+    message, anything else as ``TypeName: message``; passed through
+    :func:`provider.text.printable` (escaped, encodable, bounded)."""
     text = str(exc) if isinstance(exc, BasetenError) else f"{type(exc).__name__}: {exc}"
     return printable(text.strip()) or type(exc).__name__

@@ -28,7 +28,7 @@ from .errors import InvalidInputError
 from .inputs import DEFAULT_TIMEOUT_SECONDS
 from .lookup import DeploymentQuery
 from .outputs import OUTPUT_NAMES, deployment_from_outputs, deployment_outputs
-from .resource import CONFIG_API_KEY, CONFIG_API_URL
+from .resource import CONFIG_API_KEY, CONFIG_API_URL, log_warning
 
 MAX_IN_FLIGHT = 16
 """Default lookups in flight at once. Baseten allows 100 requests/s per key; at a typical
@@ -127,7 +127,7 @@ def get_chain_deployment(
         }
     )
     client = connection.shared_client(*_credentials(api_key, api_url))
-    deployment = query.resolve(client, on_warning=pulumi.log.warn)
+    deployment = query.resolve(client, on_warning=log_warning)
     return GetChainDeploymentResult(deployment_outputs(query, deployment))
 
 

@@ -60,6 +60,7 @@ from .outputs import (
     deployment_from_outputs,
     deployment_outputs,
 )
+from .text import printable
 
 CONFIG_API_KEY = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_KEY}"
 CONFIG_API_URL = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_URL}"
@@ -88,6 +89,12 @@ class EngineError(BasetenError):
         self.cause = cause
         hint = f" ({KEY_HINT})" if is_about_api_key(cause) else ""
         super().__init__(f"{headline(cause)}{hint}")
+
+
+def log_warning(message: str) -> None:
+    """The dynamic provider's and the functions' one way to warn: through
+    :func:`provider.text.printable` to ``pulumi.log.warn``."""
+    pulumi.log.warn(printable(message))
 
 
 def pulumi_error(exc: BasetenError) -> EngineError:
@@ -152,8 +159,8 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         # A dynamic provider has no engine connection: pulumi.log reaches the host's stderr.
         return query.resolve(
             self._client(),
-            on_progress=lambda p: pulumi.log.info(str(p)),
-            on_warning=pulumi.log.warn,
+            on_progress=lambda p: pulumi.log.info(printable(str(p))),
+            on_warning=log_warning,
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -169,7 +176,7 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         # Refresh re-reads this very deployment, whatever the environment points at now.
         plan = _engine_call(lambda: refresh_plan(id_, props))
         try:
-            deployment = plan.query.fetch(self._client(), on_warning=pulumi.log.warn)
+            deployment = plan.query.fetch(self._client(), on_warning=log_warning)
         except NotFoundError:
             return dyn.ReadResult(None, {})
         except BasetenError as exc:

@@ -615,6 +615,29 @@ def test_api_errors_are_one_clean_line(
     assert len(gets(emulator)) == 1
 
 
+GONE_BODY = b'{"message": "gone \\ud800 \\u001b]0;pwned\\u0007"}'
+"""A 404 whose message holds a lone surrogate (valid JSON, not encodable) and an OSC sequence."""
+
+
+@pytest.mark.parametrize("call", ["create", "invoke"])
+def test_a_404_message_holding_a_lone_surrogate_is_answered_escaped(
+    plugin: PluginProcess, emulator: Emulator, call: str
+) -> None:
+    # Before, the status could not be encoded and the call was never answered (the engine sets
+    # no deadline on Create or Invoke): the call timeout here stands in for the engine's patience.
+    emulator.add_raw_answer(GONE_BODY, deployment_path(CHAIN, "dpgone99"), status=404, times=None)
+    with pytest.raises(PluginCallError) as info:
+        if call == "create":
+            plugin.create(by_id("dpgone99"), call_timeout=10.0)
+        else:
+            plugin.invoke(by_id("dpgone99"))
+    assert info.value.code == grpc.StatusCode.NOT_FOUND, info.value.details
+    assert "HTTP 404" in info.value.details
+    assert "gone \\ud800 \\x1b]0;pwned\\x07" in info.value.details
+    assert_clean(info.value)
+    assert plugin.running
+
+
 def test_a_request_the_sdk_cannot_read_is_one_line_not_a_traceback(plugin: PluginProcess) -> None:
     broken_secret = {k: v for k, v in secret(CHAIN).items() if k != "value"}
     with pytest.raises(PluginCallError) as info:

@@ -39,7 +39,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from provider import ChainDeployment, connection
-from provider.emulator import Emulator
+from provider.emulator import Emulator, make_chainlet, make_deployment
 from provider.outputs import deployment_from_outputs as model_from_outputs
 from provider.policy import (
     CHAIN_DEPLOYMENT_TYPE,
@@ -472,6 +472,20 @@ def test_the_native_plugins_chain_deployments_are_checked_from_their_rawjson_out
     assert from_plugin and [m for m, _ in from_plugin] == [m for m, _ in from_dynamic]
     # Another provider's resource with a rawJson output is none of the pack's business.
     assert validate("replica-bounds", [policy_resource("x", plugin_outputs, "aws:s3:Bucket")]) == []
+
+
+def test_server_text_in_a_violation_reaches_the_engine_escaped() -> None:
+    hostile = "Gen\x1b]0;pwned\x07\u200b\nFAKE"
+    body = make_deployment(
+        CHAIN, "dphostl1", status="BUILDING", chainlets=[make_chainlet(hostile, status="BUILDING")]
+    )
+    outputs = {"chainId": CHAIN, "rawJson": json.dumps(body)}
+    reported = validate(
+        "deployment-active", [policy_resource("x", outputs, "baseten:index:ChainDeployment")]
+    )
+    messages = " ".join(m for m, _ in reported)
+    assert "Gen\\x1b]0;pwned\\x07\\u200b\\nFAKE" in messages, messages
+    assert "\x1b" not in messages and "\u200b" not in messages and "\n" not in messages
 
 
 def validate(name: str, resources: list[PolicyResource], config: Any = None) -> list[Any]:

@@ -381,6 +381,20 @@ def test_create_api_errors_name_status_and_message_not_key(
     assert_no_key(host.stderr)
 
 
+def test_a_404_message_holding_a_lone_surrogate_is_shown_escaped(
+    host: ProviderHost, emulator: Emulator
+) -> None:
+    # Before, the host reported the encoding error of the message instead of the 404.
+    body = b'{"message": "gone \\ud800 \\u001b[2J"}'
+    emulator.add_raw_answer(body, deployment_path(CHAIN, "dpgone99"), status=404, times=None)
+    with pytest.raises(ProviderHostError) as info:
+        up(host, by_id("dpgone99"))
+    details = info.value.details
+    assert "HTTP 404" in details and "gone \\ud800 \\x1b[2J" in details, details
+    assert "\x1b" not in details and "encode" not in details
+    assert_no_key(details)
+
+
 def test_four_creates_at_once_share_one_provider(host: ProviderHost, emulator: Emulator) -> None:
     # The host serves 4 calls at once with one provider instance (and one shared client).
     ids = [ACTIVE_ID, "dp9w4n2r", ACTIVE_ID, "dp9w4n2r"]

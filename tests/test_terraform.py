@@ -35,15 +35,16 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 import provider.terraform
-from provider.emulator import Emulator, Step, chain_path, deployment_path
-from provider.errors import SetupError
+from provider.emulator import Emulator, Step, chain_path, deployment_path, make_deployment
+from provider.errors import DeploymentFailedError, SetupError
 from provider.fields import type_of
-from provider.models import AutoscalingSettings, Chain, Chainlet
+from provider.models import AutoscalingSettings, Chain, ChainDeployment, Chainlet
 from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform import cliconfig, example_plan, mirror, plugin
 from provider.terraform.data_sources import (
     ChainDataSource,
     ChainDeploymentDataSource,
+    add_diagnostic,
     chain_config_errors,
     deployment_config_errors,
 )
@@ -260,6 +261,31 @@ def test_not_found_names_the_ids(ws: Workspace) -> None:
     assert "chain deployment 'dpnope404' of chain 'ch7k2p9q' was not found" in text
 
 
+def test_server_text_in_a_401_reaches_terraform_escaped(ws: Workspace, emulator: Emulator) -> None:
+    # Before, the 401's message went into the diagnostic raw: terraform printed the OSC title
+    # sequence and the screen clear as they were.
+    body = b'{"message": "bad key \\u001b]0;pwned\\u0007\\u001b[2J\\u202eevil"}'
+    ws.vars["chain_deployment_id"] = "dpauth401"
+    emulator.add_raw_answer(body, deployment_path(CHAIN, "dpauth401"), status=401, times=None)
+    result = ws.plan()
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    assert "bad key \\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in flat(result)
+
+
+def test_a_404_message_holding_a_lone_surrogate_is_a_not_found_diagnostic(ws: Workspace) -> None:
+    # Before, the diagnostic could not be encoded: terraform showed the encoding error.
+    body = b'{"message": "gone \\ud800"}'
+    ws.vars["chain_deployment_id"] = "dpgone404"
+    ws.emulator.add_raw_answer(body, deployment_path(CHAIN, "dpgone404"), status=404, times=None)
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain deployment not found" in text, text
+    assert "gone \\ud800" in text
+
+
 def test_a_rejected_key_is_an_auth_diagnostic_and_is_never_printed(
     ws: Workspace, emulator: Emulator
 ) -> None:
@@ -455,6 +481,29 @@ def test_objects_carry_exactly_their_attributes() -> None:
     with pytest.raises(TypeError, match="no field type"):
         type_of(dict[str, int])
     assert Object({}).tf_type() == b'["object",{}]'
+
+
+def test_every_diagnostic_and_warning_passes_the_one_sanitiser() -> None:
+    # The diagnostics' summaries name the deployment and the warnings carry server text: both
+    # reach terraform's output (and a protobuf string) only through provider.terraform.diagnostics.
+    hostile = "dp\x1b]0;pwned\x07\ud800"
+    deployment = ChainDeployment.model_validate(make_deployment(CHAIN, "dpfail001"))
+    diags = Diagnostics()
+    add_diagnostic(
+        diags,
+        DeploymentFailedError(f"chain deployment {hostile} failed", deployment),
+        kind="Chain deployment",
+        subject=hostile,
+        lookup_field=None,
+        schema_fields={},
+    )
+    ChainDeploymentDataSource._warn(diags, [f"environment now serves {hostile}"])
+    for pb in diags.to_pb():
+        for text in (pb.summary, pb.detail):
+            assert "\x1b" not in text and "\x07" not in text
+            text.encode("utf-8")
+        assert "dp\\x1b]0;pwned\\x07\\ud800" in pb.detail
+    assert len(diags.diagnostics) == 2
 
 
 def test_validation_tolerates_values_not_known_yet() -> None:

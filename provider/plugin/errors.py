@@ -27,17 +27,20 @@ from ..errors import (
     headline,
     is_about_api_key,
 )
+from ..text import printable
 from .values import camel_text
 
 KEY_HINT = credentials.PULUMI_KEY_HINT
 
 
 class PluginError(BasetenError):
-    """An engine call's failure, as the engine will show it (``message``, one line)."""
+    """An engine call's failure, as the engine will show it (``message``, one line, passed
+    through :func:`provider.text.printable`)."""
 
     def __init__(
         self, message: str, code: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION
     ) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
         self.code = code

@@ -38,6 +38,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from .._version import __version__
 from ..errors import INTERNAL, one_line
+from ..text import log_handler, printable
 from .errors import PluginError
 from .provider import ACCEPTS, BasetenProvider
 
@@ -72,8 +73,16 @@ def status_for(
     traceback, raised while handling the original, so the original is on the chain: a
     :class:`PluginError` there is the answer; a ``NotImplementedError`` is UNIMPLEMENTED;
     anything else is a bug, shown in one line, with ``redact`` applied (a bug's message is not
-    ours to trust: it could quote a request).
+    ours to trust: it could quote a request). The text is always
+    :func:`provider.text.printable`: escaped, encodable, bounded.
     """
+    code, message = _status_for(exc, redact)
+    # The one exit of every failed call's text: a status that cannot be encoded (a lone
+    # surrogate from the server) would never be sent, and the engine sets no deadline.
+    return code, printable(message)
+
+
+def _status_for(exc: BaseException, redact: Callable[[str], str]) -> tuple[grpc.StatusCode, str]:
     seen: set[int] = set()
     current: BaseException | None = exc
     innermost = exc
@@ -196,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     # stderr reaches the user as engine output: errors only (e.g. not urllib3's pool notes).
     logging.basicConfig(
-        level=logging.ERROR, stream=sys.stderr, format="baseten plugin: %(name)s: %(message)s"
+        level=logging.ERROR,
+        handlers=[log_handler(sys.stderr, "baseten plugin: %(name)s: %(message)s")],
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(engine_address(args), args=args))

@@ -46,6 +46,7 @@ from ..models import ChainDeployment
 from ..outputs import OUTPUTS_BY_NAME
 from ..outputs import deployment_from_outputs as from_outputs
 from ..plugin.schema import RESOURCE_TOKEN
+from ..text import printable
 from .rules import RULES, Rule, unmatched_override_note
 
 PACK_NAME = "baseten-chains"
@@ -116,7 +117,11 @@ def _first_error(exc: ValidationError) -> str:
 def validator(rule: Rule[Any]) -> StackValidation:
     """The ``validate`` callback of ``rule``'s stack policy."""
 
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    def validate(args: StackValidationArgs, reported: ReportViolation) -> None:
+        def report_violation(message: str, urn: str | None) -> None:
+            # The pack's one way out: the engine prints it (chainlet names are server text).
+            reported(printable(message), urn)
+
         try:
             settings = rule.settings(args.get_config())
         except InvalidInputError as exc:

@@ -62,6 +62,7 @@ from ..inputs import (
 from ..lookup import DeploymentQuery
 from ..models import Chain, ChainDeployment
 from ..outputs import OUTPUTS, deployment_outputs
+from . import diagnostics
 from ._tf import (
     Attribute,
     Config,
@@ -147,7 +148,7 @@ def add_diagnostic(
             summary, path = f"Chain deployment {name} will not become ready", ["wait_for"]
         elif isinstance(exc, DeploymentTimeoutError):
             summary, path = f"Timed out waiting for chain deployment {name}", ["timeout_seconds"]
-    diags.add_error(summary, detail, path=path)
+    diagnostics.error(diags, summary, detail, path=path)
 
 
 class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: Any to mypy
@@ -163,8 +164,11 @@ class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: An
     def _report(self, diags: Diagnostics, errors: list[InvalidInputError]) -> None:
         fields = self.schema_fields()
         for error in errors:
-            diags.add_error(
-                f"Invalid {error.field}", error.reason, path=_attribute_path(error.field, fields)
+            diagnostics.error(
+                diags,
+                f"Invalid {error.field}",
+                error.reason,
+                path=_attribute_path(error.field, fields),
             )
 
 
@@ -279,7 +283,7 @@ class ChainDeploymentDataSource(_BasetenDataSource):
     @staticmethod
     def _warn(diags: Diagnostics, warnings: list[str]) -> None:
         for message in warnings:
-            diags.add_warning("Chain deployment warning", message)
+            diagnostics.warning(diags, "Chain deployment warning", message)
 
 
 # -- baseten_chain -------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from typing import Any
 from .. import connection, validation
 from ..client import BasetenClient
 from ..errors import InvalidInputError
+from ..text import log_handler
+from . import diagnostics
 from ._tf import Attribute, Config, Diagnostics, Provider, Schema, String, run_provider
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
 from .data_sources import (
@@ -50,7 +52,7 @@ _MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 def _config_error(diags: Diagnostics, exc: InvalidInputError) -> None:
     # The core calls the URL "base_url"; in the provider block it is "api_url".
     name = "api_url" if exc.field == "base_url" else exc.field
-    diags.add_error(f"Invalid {name}", exc.reason, path=[name])
+    diagnostics.error(diags, f"Invalid {name}", exc.reason, path=[name])
 
 
 class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to mypy
@@ -119,9 +121,11 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
             self.client()
         except InvalidInputError as exc:
             if exc.field == "api_key":
-                diags.add_error("No usable Baseten API key", f"{exc.reason}; {API_KEY_HINT}.")
+                diagnostics.error(
+                    diags, "No usable Baseten API key", f"{exc.reason}; {API_KEY_HINT}."
+                )
             elif exc.field == "base_url" and url is None:
-                diags.add_error("Invalid BASETEN_API_URL", exc.reason)
+                diagnostics.error(diags, "Invalid BASETEN_API_URL", exc.reason)
             else:
                 _config_error(diags, exc)
 
@@ -151,7 +155,8 @@ def serve(argv: Sequence[str] | None = None) -> int:
     # stdout carries the go-plugin handshake and nothing else; logs go to stderr, which
     # terraform shows with TF_LOG=DEBUG (e.g. each status change while waiting).
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        handlers=[log_handler(sys.stderr, "%(levelname)s %(name)s: %(message)s")],
     )
     provider = BasetenProvider()
     if "--dev" not in args:
