@@ -3,6 +3,8 @@
 #   make test   - lint, type-check and the test suite (the reliability matrices run in scorecard)
 #   make install-check - each install path of the README, run in fresh folders outside the repo
 #   make dist   - the wheel and the sdist, in dist/
+#   make release - dist/: the wheel, the sdist, the plugin tarballs and SHA256SUMS
+#                  (PLUGIN_DOWNLOAD_URL=... puts where they will be published into the schema)
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 #   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
@@ -15,7 +17,7 @@ STAMP := $(VENV)/.installed
 INSTALL_LOG := build/install.log
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint install-check dist scorecard bench bench-quick tf-plan terraformrc clean
+.PHONY: demo test lint install-check dist release scorecard bench bench-quick tf-plan terraformrc clean
 
 # pip's output goes to $(INSTALL_LOG), shown only if something fails. A failed or interrupted
 # install removes .venv, so the next run starts again instead of using half an environment.
@@ -62,6 +64,11 @@ install-check: $(STAMP)
 dist: $(STAMP)
 	rm -rf dist
 	$(PY) -m build --outdir dist .
+
+# See provider/release.py. Without PLUGIN_DOWNLOAD_URL the schema has no pluginDownloadURL.
+PLUGIN_DOWNLOAD_URL ?=
+release: $(STAMP)
+	$(PY) -m provider.release --outdir dist --plugin-download-url '$(PLUGIN_DOWNLOAD_URL)'
 
 scorecard: $(STAMP)
 	$(PY) -m tests.reliability.scorecard

@@ -1,3 +1,5 @@
-"""The package version, in one place (the User-Agent and the CLI read it)."""
+"""The package version, declared once: the wheel's metadata (pyproject.toml reads it), the
+plugin's ``GetPluginInfo`` and schema, the Terraform mirror entry, the User-Agent and every
+console script's ``--version`` derive from it. Semver, as the Pulumi engine requires."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -64,7 +64,8 @@ RESOURCE_KEYS = OBJECT_KEYS | {
 }  # fmt: skip
 FUNCTION_KEYS = {"description", "inputs", "outputs", "deprecationMessage", "language"}
 LANGUAGE_KEYS = {
-    "python": {"packageName", "readme", "compatibility", "requires", "respectSchemaVersion"},
+    "python": {"packageName", "readme", "compatibility", "requires", "respectSchemaVersion",
+               "pyproject"},
     "nodejs": {"packageName", "packageDescription", "readme", "dependencies", "devDependencies",
                "typescriptVersion", "respectSchemaVersion", "compatibility",
                "disableUnionOutputTypes"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -44,12 +45,39 @@ CONFIG_API_KEY = PULUMI_API_KEY
 CONFIG_API_URL = PULUMI_API_URL
 
 LANGUAGE: Mapping[str, Mapping[str, Any]] = {
-    "python": {"packageName": "pulumi_baseten"},
-    "nodejs": {"packageName": "@baseten-chains/pulumi-baseten"},
-    "go": {"importBasePath": "github.com/baseten-chains/pulumi-baseten/sdk/go/baseten"},
-    "csharp": {"rootNamespace": "BasetenChains", "packageReferences": {"Pulumi": "3.*"}},
+    # respectSchemaVersion: a generated SDK takes the schema's version (this release's), as
+    # Pulumi's own providers publish theirs; pyproject: a Python SDK with a pyproject.toml.
+    "python": {
+        "packageName": "pulumi_baseten",
+        "respectSchemaVersion": True,
+        "pyproject": {"enabled": True},
+    },
+    "nodejs": {"packageName": "@baseten-chains/pulumi-baseten", "respectSchemaVersion": True},
+    "go": {
+        "importBasePath": "github.com/baseten-chains/pulumi-baseten/sdk/go/baseten",
+        "respectSchemaVersion": True,
+    },
+    "csharp": {
+        "rootNamespace": "BasetenChains",
+        "packageReferences": {"Pulumi": "3.*"},
+        "respectSchemaVersion": True,
+    },
 }
 """The package names of the SDKs generated from this schema, per language."""
+
+DOWNLOAD_URL_FILE = "download_url.txt"
+"""In this package (``provider/plugin``), written only by ``make release PLUGIN_DOWNLOAD_URL=...``
+(:mod:`provider.release`): where that release's plugin tarballs are published."""
+
+
+def plugin_download_url() -> str | None:
+    """The ``pluginDownloadURL`` this installation was released with, or ``None`` (the default:
+    the engine then needs the plugin installed from a file or a git URL)."""
+    try:
+        text = Path(__file__).with_name(DOWNLOAD_URL_FILE).read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    return text.strip() or None
 
 
 def type_token(model: type[BaseModel]) -> str:
@@ -181,7 +209,7 @@ def package_schema() -> dict[str, Any]:
     inputs = _inputs(types)
     outputs = _outputs(types)
     config = _config_variables()
-    return {
+    schema: dict[str, Any] = {
         "name": PACKAGE,
         "displayName": "Baseten Chains",
         "version": __version__,
@@ -223,6 +251,10 @@ def package_schema() -> dict[str, Any]:
         "types": dict(sorted(types.specs.items())),
         "language": {name: dict(spec) for name, spec in LANGUAGE.items()},
     }
+    download_url = plugin_download_url()
+    if download_url:
+        schema["pluginDownloadURL"] = download_url
+    return schema
 
 
 def object_types() -> Iterable[type[BaseModel]]:
