@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from provider.emulator import make_chainlet, make_deployment
+from tests.plugin_engine import secret
 
 CHAIN = "ch7k2p9q"
 
@@ -86,3 +87,15 @@ def clean_deployment(
     return make_deployment(
         CHAIN, deployment_id, status=status, environment="canary", chainlets=chainlets
     )
+
+
+def load_and_create(plugin: Any, engine_address: str, api_url: str, key: str) -> dict[str, Any]:
+    """What the engine does with a freshly started plugin, then ``pulumi up`` of one gate:
+    GetPluginInfo, Handshake, CheckConfig and Configure with the stack's config (the key as a
+    secret), Check and Create of the ACTIVE deployment ``dp3m8x1v``. The Create's result."""
+    plugin.plugin_info()
+    plugin.handshake(engine_address)
+    checked = plugin.check_config({"apiKey": secret(key), "apiUrl": api_url})
+    assert checked["failures"] == []
+    plugin.configure(checked["inputs"])
+    return up(plugin, {"chainId": CHAIN, "chainDeploymentId": "dp3m8x1v"})

@@ -22,6 +22,7 @@ port; stderr (which the engine shows to the user) gets errors only.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import inspect
@@ -33,6 +34,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -148,6 +150,14 @@ class BasetenServicer(ProviderServicer):
             self._baseten.attach_engine(request.engine_address)
         return provider_pb2.ProviderHandshakeResponse(**ACCEPTS)
 
+    async def Attach(self, request: Any, context: Any) -> Any:
+        # PULUMI_DEBUG_PROVIDERS=baseten:PORT: the engine dials a plugin started without its
+        # address, then sends it here (sdk/go/common/resource/plugin/provider_plugin.go,
+        # NewProvider); the SDK's answer, UNIMPLEMENTED, fails the engine's load.
+        if request.address:
+            self._baseten.attach_engine(request.address)
+        return empty_pb2.Empty()
+
     async def GetMapping(self, request: Any, context: Any) -> Any:
         # No mappings from another ecosystem: empty provider and data, as the proto asks.
         return provider_pb2.GetMappingResponse()
@@ -200,9 +210,31 @@ async def serve(
         await server.stop(grace=1.0)
 
 
+def _parser() -> argparse.ArgumentParser:
+    """``--help`` and ``--version``, and the start-up arguments the engine passes (parsed here
+    for the usage text; :func:`engine_address` picks the address)."""
+    parser = argparse.ArgumentParser(
+        prog="pulumi-resource-baseten",
+        description="The Pulumi resource provider plugin for Baseten chain deployments. The "
+        "Pulumi engine starts it; it prints its port and serves until stopped. Started "
+        "without ENGINE_ADDRESS, it waits for the engine's Attach "
+        "(PULUMI_DEBUG_PROVIDERS=baseten:PORT).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--logtostderr", action="store_true", help="(from the engine; ignored)")
+    parser.add_argument("-v", metavar="LEVEL", help="(from the engine; ignored)")
+    parser.add_argument("--tracing", metavar="ENDPOINT", help="(from the engine; ignored)")
+    parser.add_argument(
+        "engine", metavar="ENGINE_ADDRESS", nargs="?", help="the engine's gRPC address"
+    )
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script ``pulumi-resource-baseten``."""
+    """The console script ``pulumi-resource-baseten``. ``--help`` and ``--version`` print and
+    exit 0; any flag it does not know is left alone (a newer engine may pass more)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _parser().parse_known_args(args)
     # stderr reaches the user as engine output: errors only (e.g. not urllib3's pool notes).
     logging.basicConfig(
         level=logging.ERROR,

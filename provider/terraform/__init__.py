@@ -26,14 +26,32 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from .._version import __version__
+
 EXTRA_HINT = "pip install 'pulumi-baseten-chains[terraform]'"
+USAGE = (
+    "usage: terraform-provider-baseten [--version] [--dev]\n\n"
+    "The Terraform provider local.invalid/pulumi-baseten-chains/baseten (data sources\n"
+    "baseten_chain_deployment and baseten_chain). terraform starts it: install it for\n"
+    "terraform init with python -m provider.terraform.mirror terraform.d/plugins.\n"
+    "--dev serves it for TF_REATTACH_PROVIDERS (a debugger)."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``terraform-provider-baseten``: serve the provider to terraform.
 
-    Returns the exit status (the console script passes it to ``sys.exit``).
+    Returns the exit status (the console script passes it to ``sys.exit``). ``--version`` and
+    ``--help`` print and return 0, with or without tf; terraform starts the plugin with no
+    arguments (the go-plugin handshake is in the environment), so they never meet.
     """
+    words = list(sys.argv if argv is None else argv)[1:]
+    if "--version" in words:
+        print(f"terraform-provider-baseten {__version__}")
+        return 0
+    if {"-h", "--help"} & set(words):
+        print(USAGE)
+        return 0
     try:
         # Imported here: importing the package must not need tf (see the module docstring).
         from .plugin import serve  # noqa: PLC0415
