@@ -296,7 +296,7 @@ def test_schema_follows_the_metaschema_rules() -> None:
         assert set(type_spec["required"]) <= set(type_spec["properties"]), token
     for language, spec in SCHEMA["language"].items():
         assert set(spec) <= LANGUAGE_KEYS[language], language
-        assert all(isinstance(v, str | dict) for v in spec.values()), language
+        assert all(isinstance(v, str | dict | bool) for v in spec.values()), language
     json.dumps(SCHEMA)  # plain JSON, nothing else
 
 
@@ -329,3 +329,22 @@ def test_schema_is_valid_against_pulumis_metaschema() -> None:
     broken = json.loads(json.dumps(SCHEMA))
     broken["resources"][RESOURCE_TOKEN]["inputProperties"]["chainId"]["type"] = "int"
     assert list(validator.iter_errors(broken))  # the check can fail
+
+
+def test_the_schema_names_a_plugin_download_url_only_when_released_with_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # make release PLUGIN_DOWNLOAD_URL=... writes the file plugin_download_url() reads (the
+    # build itself is tested in tests/install/test_plugin_install.py).
+    assert "pluginDownloadURL" not in SCHEMA
+    url = "https://example.invalid/releases"
+    monkeypatch.setattr(plugin_schema, "plugin_download_url", lambda: url)
+    released = plugin_schema.package_schema()
+    assert released["pluginDownloadURL"] == url
+    assert {k: v for k, v in released.items() if k != "pluginDownloadURL"} == SCHEMA
+    metaschema = _metaschema()
+    if metaschema is not None:
+        import jsonschema
+
+        validator = jsonschema.validators.validator_for(metaschema)(metaschema)
+        assert [e.message for e in validator.iter_errors(released)] == []

@@ -3,12 +3,11 @@ repository, with a fresh virtualenv, from the wheel ``make dist`` builds (or a p
 
 What is tested is *our* packaging: the distribution's metadata, its console scripts, and
 ``import provider`` from outside the clone. To stay fast, the fresh virtualenvs do not download
-the dependencies again: a ``.pth`` file puts the repository ``.venv``'s installed packages on
-their path, minus this package (so pip installs it from the wheel, and nothing else), and
-``python -m pip`` runs from there (``venv --without-pip``). Everything else is the README's
-commands, run with the fresh virtualenv's Python in the fresh folder.
+the dependencies again (:mod:`tests.install.common`). Everything else is the README's commands,
+run with the fresh virtualenv's Python in the fresh folder. How the Pulumi engine installs the
+plugin is in ``test_plugin_install.py``.
 
-Run by ``make install-check`` (``.ci/run`` does), not ``make test``: about half a minute.
+Run by ``make install-check`` (``.ci/run`` does), not ``make test``.
 """
 
 from __future__ import annotations
@@ -19,117 +18,24 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
-import tomllib
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from provider import __version__ as VERSION
 from provider.emulator import Emulator
-from tests.conftest import TEST_KEY, run_make
-from tests.readme import README, inline, sh_block
+from tests.conftest import TEST_KEY
+from tests.install.common import REPO, fresh_venv, imported_from, pip_install, run
+from tests.readme import README, sh_block
 from tests.test_terraform import init_env, require_terraform, write_standin
 
-REPO = Path(__file__).resolve().parents[2]
-TIMEOUT = 180.0
 CHAIN = "ch7k2p9q"
-OWN = ("pulumi_baseten_chains", "__editable__", "provider")
-VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
-# What a clone holds: everything but what git ignores (environments, outputs, caches).
-IGNORED = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
-NOT_IN_A_CLONE = shutil.ignore_patterns(*IGNORED, ".hypothesis", ".terraform")
-
-
-def run(
-    args: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        pytest.fail(f"{args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-@pytest.fixture(scope="session")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``make dist``, run for real in a copy of the clone: the wheel and the sdist."""
-    clone = tmp_path_factory.mktemp("clone") / "pulumi-baseten-chains"
-    shutil.copytree(REPO, clone, ignore=NOT_IN_A_CLONE)
-    made = run_make("dist", cwd=clone, timeout=TIMEOUT)
-    if made.returncode != 0:
-        pytest.fail(f"make dist exited {made.returncode}:\n{made.stdout}\n{made.stderr}")
-    return clone / "dist"
-
-
-@pytest.fixture(scope="session")
-def wheel(dist: Path) -> Path:
-    (found,) = dist.glob("pulumi_baseten_chains-*-py3-none-any.whl")
-    return found
-
-
-def _shared_packages(root: Path, leave_out: Sequence[str]) -> Path:
-    """A folder of links to the repository .venv's packages, except ours and ``leave_out``."""
-    site = Path(sysconfig.get_paths()["purelib"])
-    root.mkdir()
-    for entry in site.iterdir():
-        name = entry.name
-        if name.startswith(OWN) or name.endswith(".pth") or name.startswith(tuple(leave_out)):
-            continue
-        (root / name).symlink_to(entry)
-    return root
-
-
-@pytest.fixture(scope="session")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _shared_packages(tmp_path_factory.mktemp("shared") / "site", ())
-
-
-@pytest.fixture(scope="session")
-def shared_without_tf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """As if installed without the ``terraform`` extra: no ``tf``."""
-    return _shared_packages(tmp_path_factory.mktemp("shared-no-tf") / "site", ("tf", "tf-"))
-
-
-def fresh_venv(where: Path, shared_site: Path) -> Path:
-    """``python -m venv where`` (pip and the dependencies shared, see the module docstring)."""
-    run([sys.executable, "-m", "venv", "--without-pip", where], cwd=where.parent)
-    python = where / "bin" / "python"
-    purelib = run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=where
-    ).stdout.strip()
-    Path(purelib, "shared-packages.pth").write_text(f"{shared_site}\n")
-    return python
-
-
-def pip_install(python: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run([python, "-m", "pip", "install", "--disable-pip-version-check", *args], cwd=cwd)
-
-
-def imported_from(python: Path, cwd: Path) -> Path:
-    out = run([python, "-c", "import provider; print(provider.__file__)"], cwd=cwd).stdout
-    return Path(out.strip())
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A fresh folder outside the repository."""
-    assert REPO not in tmp_path.parents
-    return tmp_path
-
-
-@pytest.fixture
-def emulator_process(
-    folder: Path, shared: Path, wheel: Path
-) -> Iterator[tuple[Path, str]]:
+def emulator_process(folder: Path, shared: Path, wheel: Path) -> Iterator[tuple[Path, str]]:
     """A fresh virtualenv with the wheel, and ``python -m provider.emulator`` started from it."""
     python = fresh_venv(folder / "venv", shared)
     pip_install(python, folder, str(wheel))
@@ -199,7 +105,12 @@ def _requirement(kind: str, wheel: Path) -> str:
         return f"pulumi-baseten-chains @ {wheel.as_uri()}"
     if kind == "path":
         return f"pulumi-baseten-chains @ {REPO.as_uri()}"
-    return f"pulumi-baseten-chains @ git+{REPO.as_uri()}"
+    # The README's git line: at a commit, which needs no tag.
+    (line,) = re.findall(r"or: (pulumi-baseten-chains @ git\+\S+@<commit>)", README.read_text())
+    commit = run(["git", "rev-parse", "HEAD"], cwd=REPO).stdout.strip()
+    return line.replace("https://<your-git-host>/pulumi-baseten-chains", REPO.as_uri()).replace(
+        "<commit>", commit
+    )
 
 
 @pytest.mark.parametrize("kind", ["wheel", "path", "git"])
@@ -236,9 +147,7 @@ def test_a_local_provider_py_shadows_the_package_with_an_error_naming_it(
     python = fresh_venv(folder / "venv", shared)
     pip_install(python, folder, str(wheel))
     (folder / "provider.py").write_text("# a tutorial's dynamic provider\n")
-    result = run(
-        [python, "-c", "from provider import ChainDeployment"], cwd=folder, check=False
-    )
+    result = run([python, "-c", "from provider import ChainDeployment"], cwd=folder, check=False)
     assert result.returncode == 1
     assert "cannot import name 'ChainDeployment' from 'provider'" in result.stderr
     assert str(folder / "provider.py") in result.stderr
@@ -247,7 +156,8 @@ def test_a_local_provider_py_shadows_the_package_with_an_error_naming_it(
 @pytest.mark.parametrize(
     "example",
     [
-        "baseten-plugin",
+        # Not baseten-plugin: like the engine, it installs from its own folder (see
+        # test_plugin_install.py).
         "gate-downstream",
         "lookup-by-environment",
         "outputs-per-chainlet",
@@ -268,33 +178,6 @@ def test_an_examples_requirements_install_from_any_working_directory(
     python = fresh_venv(folder / "venv", shared)
     pip_install(python, elsewhere, "-r", str(clone / "examples" / example / "requirements.txt"))
     assert (folder / "venv") in imported_from(python, elsewhere).parents
-
-
-def test_the_source_plugins_own_venv_installs_as_the_readme_says(
-    folder: Path, shared: Path, wheel: Path
-) -> None:
-    # README, "The engine finds the plugin": after `make dist`, from the clone, a real venv
-    # (with its own pip, whose console script the README runs) for examples/baseten-plugin.
-    make_venv, install = inline("examples/baseten-plugin/venv/bin/pip install")
-    clone = folder / "clone"
-    shutil.copytree(REPO / "examples" / "baseten-plugin", clone / "examples" / "baseten-plugin")
-    (clone / "dist").mkdir()
-    shutil.copy(wheel, clone / "dist")
-    assert make_venv.startswith("python", "-m", "venv")
-    run(make_venv.resolve(sys.executable).argv, cwd=clone)
-    venv = clone / "examples" / "baseten-plugin" / "venv"
-    python = venv / "bin" / "python"
-    # Its dependencies shared from the repository's .venv (see the module docstring); pip and
-    # this package are its own.
-    purelib = run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=clone
-    ).stdout.strip()
-    Path(purelib, "shared-packages.pth").write_text(f"{shared}\n")
-    assert install.startswith("examples/baseten-plugin/venv/bin/pip", "install", "-r")
-    no_check = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    run([clone / install.argv[0], *install.argv[1:]], cwd=clone, env=no_check)
-    assert venv in imported_from(python, clone).parents
-    assert (venv / "bin" / "pulumi-resource-baseten").is_file()
 
 
 # -- 2. the native plugin, for programs in other languages ----------------------------------
@@ -326,6 +209,18 @@ def test_terraform_init_and_apply_use_the_installed_provider_from_the_mirror(
     require_terraform({"PATH": os.environ.get("PATH", "")})
     infra = folder / "infra"
     shutil.copytree(REPO / "examples" / "terraform" / "init", infra)
+    # README, "Releases and pinning": the version pinned in required_providers, which the
+    # mirror entry must satisfy.
+    (source, version) = re.findall(
+        r'baseten-chains = \{ source = "([^"]+)", version = "([^"]+)" \}', README.read_text()
+    )[0]
+    assert version == VERSION
+    main_tf = infra / "main.tf"
+    pinned = main_tf.read_text().replace(
+        f'source = "{source}"', f'source = "{source}"\n      version = "{version}"'
+    )
+    assert pinned != main_tf.read_text()
+    main_tf.write_text(pinned)
     assert make_venv.argv == ["python", "-m", "venv", "venv"]
     python = fresh_venv(infra / "venv", shared)  # the same, sharing the dependencies
     readme_wheel = f"file:///path/to/pulumi_baseten_chains-{VERSION}-py3-none-any.whl"
@@ -347,9 +242,13 @@ def test_terraform_init_and_apply_use_the_installed_provider_from_the_mirror(
     # -auto-approve answers apply's "yes" prompt, which a test cannot type.
     applied = run([*apply.argv, "-auto-approve", "-no-color"], cwd=infra, env=env)
     assert 'chain_deployment_id = "dp3m8x1v"' in applied.stdout
-    assert "local.invalid/pulumi-baseten-chains/baseten" in (
-        infra / ".terraform.lock.hcl"
-    ).read_text()
+    lock = (infra / ".terraform.lock.hcl").read_text()
+    # What the README says the lock file records: the version chosen, the pin, the checksums.
+    entry = lock[lock.index('provider "local.invalid/pulumi-baseten-chains/baseten"') :]
+    entry = entry[: entry.index("}")]
+    assert re.search(rf'version\s+= "{re.escape(VERSION)}"', entry), entry
+    assert re.search(rf'constraints\s+= "{re.escape(VERSION)}"', entry), entry
+    assert "hashes" in entry
 
 
 def test_without_the_terraform_extra_the_plugin_names_it_in_one_line(
