@@ -4,10 +4,12 @@ The engine starts a provider plugin as ``pulumi-resource-baseten [--logtostderr]
 [--tracing ENDPOINT] ENGINE_ADDRESS``: the engine's address is the last argument. The plugin
 serves ``pulumirpc.ResourceProvider`` on 127.0.0.1 and prints its port, alone, on the first
 line of stdout. That is what the SDK's ``pulumi.provider.experimental.server.main`` does, with
-three differences that the engine needs, hence this module:
+the differences that the engine needs, hence this module:
 
 * the arguments are filtered here (``server.main`` would take ``--tracing``'s endpoint for the
-  engine's address);
+  engine's address); ``--help`` and ``--version`` print and exit 0;
+* ``Attach`` is answered: started with no engine address, the plugin takes it from there, as
+  ``PULUMI_DEBUG_PROVIDERS=baseten:PORT`` needs (the SDK's UNIMPLEMENTED fails the engine);
 * ``Handshake``, the engine's first call, is answered (the SDK's server leaves it
   unimplemented), naming what the plugin accepts exactly as ``Configure`` does;
 * every failure reaches the engine as the plugin's own one-line message and a fitting status
