@@ -35,6 +35,7 @@ from tf.types import Unknown
 from tf.utils import Diagnostics
 
 import provider.terraform
+from provider import __version__
 from provider.emulator import Emulator, Step, chain_path, deployment_path, make_deployment
 from provider.errors import DeploymentFailedError, SetupError
 from provider.fields import type_of
@@ -684,8 +685,8 @@ def test_the_mirror_entry_has_terraforms_unpacked_layout_and_starts_this_python(
     executable = mirror.write_entry(tmp_path, os_arch="linux_amd64")
     host, namespace, type_ = cliconfig.PROVIDER_ADDRESS.split("/")
     assert executable == (
-        tmp_path / host / namespace / type_ / "0.1.0" / "linux_amd64"
-        / "terraform-provider-baseten_v0.1.0"
+        tmp_path / host / namespace / type_ / __version__ / "linux_amd64"
+        / f"terraform-provider-baseten_v{__version__}"
     )
     assert os.access(executable, os.X_OK)
     text = executable.read_text()
