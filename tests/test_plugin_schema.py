@@ -8,8 +8,9 @@ by any package this project can install, and CI reaches package registries only.
   primitive, array, map or named type; the keys each section may have) and Pulumi's own binding
   rules (every ``$ref`` names a declared type, every required name is a property);
 * :func:`test_schema_is_valid_against_pulumis_metaschema` validates against the metaschema
-  itself when ``PULUMI_METASCHEMA`` names a copy of it (a developer's checkout of
-  pulumi/pulumi), converting its ECMA regex groups ``(?<name>...)`` to Python's.
+  itself: the copy in ``../shared/pulumi-package-metaschema.json`` beside the repository (CI
+  has it), or the file ``PULUMI_METASCHEMA`` names (a developer's checkout of pulumi/pulumi),
+  converting its ECMA regex groups ``(?<name>...)`` to Python's.
 """
 
 from __future__ import annotations
@@ -300,9 +301,21 @@ def test_schema_follows_the_metaschema_rules() -> None:
     json.dumps(SCHEMA)  # plain JSON, nothing else
 
 
+SHARED_METASCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "pulumi-package-metaschema.json"
+)
+
+
+def _metaschema_path() -> Path | None:
+    named = os.environ.get("PULUMI_METASCHEMA")
+    if named:
+        return Path(named)
+    return SHARED_METASCHEMA if SHARED_METASCHEMA.is_file() else None
+
+
 def _metaschema() -> dict[str, Any] | None:
-    path = os.environ.get("PULUMI_METASCHEMA")
-    if not path:
+    path = _metaschema_path()
+    if path is None:
         return None
     # The metaschema's patterns use ECMA named groups; Python's re spells them (?P<name>...).
     text = re.sub(r"\(\?<([A-Za-z_])", r"(?P<\1", Path(path).read_text())
@@ -311,8 +324,9 @@ def _metaschema() -> dict[str, Any] | None:
 
 
 @pytest.mark.skipif(
-    not os.environ.get("PULUMI_METASCHEMA"),
-    reason="set PULUMI_METASCHEMA to a copy of pulumi/pulumi's pkg/codegen/schema/pulumi.json",
+    _metaschema_path() is None,
+    reason="no ../shared/pulumi-package-metaschema.json beside the repository, and no "
+    "PULUMI_METASCHEMA naming a copy of pulumi/pulumi's pkg/codegen/schema/pulumi.json",
 )
 def test_schema_is_valid_against_pulumis_metaschema() -> None:
     import jsonschema
