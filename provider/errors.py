@@ -129,7 +129,7 @@ class TransportError(ApiError):
     def __init__(self, message: str, *, attempts: int, host: str = "") -> None:
         self.attempts = attempts
         self.host = host
-        where = f" ({host})" if host else ""
+        where = f" ({host})" if host and host not in message else ""
         super().__init__(f"{message}{where} (after {_attempts(attempts)})", status=None)
 
 
