@@ -77,6 +77,7 @@ from .policy import (
     merge_documents,
     parse_config,
 )
+from .redaction import Redactor
 from .text import printable
 from .waiting import Progress
 
@@ -588,6 +589,13 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
     return EXIT_OK
 
 
+def _without_key(text: str) -> str:
+    """``text`` with the API key (from the environment) redacted: whatever was pasted where
+    (an id, a config file, a flag), an error never echoes the key."""
+    key = os.environ.get(credentials.API_KEY_ENV)
+    return Redactor(key).text(text) if key else text
+
+
 def main(
     argv: Sequence[str] | None = None,
     out: TextIO | None = None,
@@ -625,7 +633,7 @@ def main(
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
         hint = f" (export {credentials.API_KEY_ENV})" if is_about_api_key(exc) else ""
         text = spelled(exc) if isinstance(exc, InvalidInputError) else one_line(exc)
-        say(err, f"error: {named}{text}{hint}")
+        say(err, f"error: {named}{_without_key(text)}{hint}")
         return presentation(exc).exit_code
     except KeyboardInterrupt:
         cancel.set()

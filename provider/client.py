@@ -232,8 +232,8 @@ class BasetenClient:
 
         Every call takes the caller's ``deadline`` and, optionally, where this call's warnings
         go (``on_warning``; default: the client's)."""
-        c = validation.path_segment("chain_id", chain_id)
-        d = validation.path_segment("chain_deployment_id", chain_deployment_id)
+        c = self._segment("chain_id", chain_id)
+        d = self._segment("chain_deployment_id", chain_deployment_id)
         return self._get_model(
             f"/v1/chains/{c}/deployments/{d}",
             ChainDeployment,
@@ -244,7 +244,7 @@ class BasetenClient:
 
     def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
         """``GET /v1/chains/{chain_id}``."""
-        c = validation.path_segment("chain_id", chain_id)
+        c = self._segment("chain_id", chain_id)
         return self._get_model(
             f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}", deadline=deadline
         )
@@ -275,8 +275,8 @@ class BasetenClient:
         on_warning: Warn | None = None,
     ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
-        c = validation.path_segment("chain_id", chain_id)
-        e = validation.path_segment("environment", env_name)
+        c = self._segment("chain_id", chain_id)
+        e = self._segment("environment", env_name)
         return self._get_model(
             f"/v1/chains/{c}/environments/{e}",
             ChainEnvironment,
@@ -303,6 +303,15 @@ class BasetenClient:
         raise NotPicklableError("BasetenClient holds credentials and cannot be pickled")
 
     # -- the machinery -----------------------------------------------------------------------
+
+    def _segment(self, field: str, value: object) -> str:
+        """An id as exactly one URL path segment; refused when it holds the API key (pasted
+        into the wrong place), which is then neither sent in a URL nor echoed in an error."""
+        if isinstance(value, str) and self._redactor.found_in(value):
+            raise InvalidInputError(
+                field, "holds the API key (pasted into the wrong place?); nothing was sent"
+            )
+        return validation.path_segment(field, value)
 
     def _get_model(
         self,

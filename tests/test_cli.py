@@ -492,3 +492,45 @@ def test_the_readmes_command_line_section_runs_as_shown(emulator: Emulator, tmp_
     assert f"deployment {ACTIVE_ID} is ACTIVE" in waiting.stderr
     assert check.stdout.rstrip().endswith("check passed")
     assert emulator.methods() == {"GET"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["get", CHAIN, TEST_KEY],
+        ["get", TEST_KEY, ACTIVE_ID],
+        ["get", CHAIN, "--environment", TEST_KEY],
+        ["get", CHAIN, ACTIVE_ID, "--wait-for", TEST_KEY],
+        ["check", CHAIN, ACTIVE_ID, "--config", TEST_KEY],
+        ["check", CHAIN, ACTIVE_ID, "--level", f"{TEST_KEY}=advisory"],
+    ],
+    ids=["deployment-id", "chain-id", "environment", "wait-for", "config-path", "level"],
+)
+def test_a_key_pasted_into_an_argument_is_refused_without_echoing_it(
+    api_env: Emulator, argv: list[str]
+) -> None:
+    code, _, err = run(*argv)  # run() fails the test if any 8 characters of the key show
+    assert code == 2, err
+    assert err.startswith("error: invalid ")
+    assert api_env.requests == []  # the key is not sent in a URL either
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"allowed-instance-types": {"instanceTypes": TEST_KEY}},
+        {"replica-bounds": {"minReplica": TEST_KEY}},
+        {TEST_KEY: {}},
+        {"allowed-instance-types": {TEST_KEY: 1}},
+    ],
+    ids=["list-value", "number-value", "rule-name", "setting-name"],
+)
+def test_a_key_pasted_into_the_config_file_is_not_echoed(
+    api_env: Emulator, tmp_path: Path, document: dict[str, object]
+) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps(document))
+    code, _, err = run("check", CHAIN, ACTIVE_ID, "--config", str(config))
+    assert code == 2, err
+    assert "invalid" in err
+    assert api_env.requests == []

@@ -22,10 +22,11 @@ import pytest
 
 from provider.client import BasetenClient
 from provider.emulator import deployment_path, make_deployment
-from provider.errors import RequestRejectedError, TransportError
+from provider.errors import InvalidInputError, RequestRejectedError, TransportError
 from provider.models import ChainDeployment
+from provider.validation import QUOTED_CHARS, check_wait_for
 from tests.conftest import FAST_RETRY, TEST_KEY
-from tests.hostile_server import Behaviour, Exchange, hostile, respond
+from tests.hostile_server import Behaviour, Exchange, hostile, key_fragments, respond
 
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
@@ -265,3 +266,30 @@ def test_a_malformed_status_line_is_named_as_such_escaped_and_shortened() -> Non
     assert "SPDY/9" in text and "\x1b" not in text
     assert "connection dropped" not in text and "closed before" not in text
     assert len(text) < 300
+
+
+# -- a key pasted into the wrong place -------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["deployment", "chain", "environment"])
+def test_an_id_that_holds_the_api_key_is_refused_before_it_is_sent(call: str) -> None:
+    with hostile(default=respond(404, {"message": "nope"})) as server, _client(server.url) as c:
+        pasted = f"x{TEST_KEY[3:15]}"  # a fragment is enough
+        with pytest.raises(InvalidInputError) as info:
+            if call == "deployment":
+                c.get_chain_deployment(CHAIN, pasted)
+            elif call == "chain":
+                c.get_chain(pasted)
+            else:
+                c.get_chain_environment(CHAIN, pasted)
+
+    assert "API key" in str(info.value)
+    assert not key_fragments(str(info.value), TEST_KEY)
+    assert server.seen == []
+
+
+def test_a_refused_status_quotes_no_more_than_a_short_prefix() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        check_wait_for([TEST_KEY])
+    assert not key_fragments(str(info.value), TEST_KEY)
+    assert TEST_KEY[:QUOTED_CHARS] in str(info.value)
