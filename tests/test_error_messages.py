@@ -21,8 +21,14 @@ from pathlib import Path
 import pytest
 
 from provider.client import BasetenClient
-from provider.emulator import deployment_path, make_deployment
-from provider.errors import InvalidInputError, RequestRejectedError, TransportError
+from provider.emulator import Emulator, chain_path, deployment_path, make_deployment
+from provider.errors import (
+    InvalidInputError,
+    NotFoundError,
+    RequestRejectedError,
+    TransportError,
+)
+from provider.lookup import DeploymentQuery
 from provider.models import ChainDeployment
 from provider.validation import QUOTED_CHARS, check_wait_for
 from tests.conftest import FAST_RETRY, TEST_KEY
@@ -256,7 +262,8 @@ def test_103_early_hints_are_skipped_and_the_final_answer_is_read(interim: int) 
 def test_a_malformed_status_line_is_named_as_such_escaped_and_shortened() -> None:
     def garbage(exchange: Exchange) -> None:
         exchange.send(b"SPDY/9 \x1b[2Jgarbage" + b"x" * 500 + b"\r\n\r\n")
-        exchange.sock.shutdown(socket.SHUT_RDWR)
+        with suppress(OSError):  # the server may be closing it already
+            exchange.sock.shutdown(socket.SHUT_RDWR)
 
     with hostile(default=garbage) as server:
         exc = _fails(server.url)
@@ -293,3 +300,46 @@ def test_a_refused_status_quotes_no_more_than_a_short_prefix() -> None:
         check_wait_for([TEST_KEY])
     assert not key_fragments(str(info.value), TEST_KEY)
     assert TEST_KEY[:QUOTED_CHARS] in str(info.value)
+
+
+# -- which input a 404 is the fault of --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "what"),
+    [
+        ({"chain_id": "chtypo99", "environment": "production"}, "chain_id", "chain 'chtypo99'"),
+        ({"chain_id": "chtypo99", "chain_deployment_id": "dp3m8x1v"}, "chain_id", "chain 'chtypo"),
+        ({"chain_id": CHAIN, "environment": "prodution"}, "environment", "environment 'prodution'"),
+        (
+            {"chain_id": CHAIN, "chain_deployment_id": "dpnope"},
+            "chain_deployment_id",
+            "chain deployment 'dpnope'",
+        ),
+    ],
+)
+def test_a_404_names_the_input_at_fault(
+    client: BasetenClient, emulator: Emulator, values: dict[str, str], field: str, what: str
+) -> None:
+    with pytest.raises(NotFoundError) as info:
+        DeploymentQuery.parse(values).fetch(client)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"HTTP 404: {what}")
+    # At most one more GET, of the chain itself.
+    assert len(emulator.requests) <= 2
+    assert all(r.method == "GET" for r in emulator.requests)
+
+
+@pytest.mark.parametrize("route", ["environments/production", "deployments/dp3m8x1v", ""])
+def test_the_emulator_answers_404_for_a_missing_chain_on_every_route(
+    emulator: Emulator, route: str
+) -> None:
+    path = chain_path("chtypo99") + (f"/{route}" if route else "")
+    assert emulator.answer(path)[0] == 404
+
+
+def test_the_emulator_answers_404_for_a_missing_environment_of_a_chain_that_exists(
+    emulator: Emulator,
+) -> None:
+    assert emulator.answer(chain_path(CHAIN) + "/environments/prodution")[0] == 404
+    assert emulator.answer(chain_path(CHAIN))[0] == 200
