@@ -184,6 +184,10 @@ class BasetenClient:
     ) -> None:
         found = credentials.resolve(api_key, base_url)
         key = validation.check_api_key(found.api_key)
+        self._redactor = Redactor(key)
+        if isinstance(found.base_url, str) and self._redactor.found_in(found.base_url):
+            # Checked first: the URL checks quote the host, and the key would be sent there.
+            raise InvalidInputError("base_url", "holds the API key (pasted into the wrong place?)")
         self.base_url = validation.check_base_url(found.base_url)
         if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
@@ -194,7 +198,6 @@ class BasetenClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._redactor = Redactor(key)
         guard_logs(self._redactor)
         self._on_warning = on_warning or log.warning
         self._max_in_flight = max_in_flight

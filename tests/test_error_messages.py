@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from provider.client import BasetenClient
+from provider.deadline import Deadline
 from provider.emulator import Emulator, chain_path, deployment_path, make_deployment
 from provider.errors import (
     InvalidInputError,
@@ -343,3 +345,32 @@ def test_the_emulator_answers_404_for_a_missing_environment_of_a_chain_that_exis
 ) -> None:
     assert emulator.answer(chain_path(CHAIN) + "/environments/prodution")[0] == 404
     assert emulator.answer(chain_path(CHAIN))[0] == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"http://{TEST_KEY}.example", f"https://api.example/{TEST_KEY}", f"http://{TEST_KEY[:12]}"],
+)
+def test_a_base_url_that_holds_the_api_key_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        BasetenClient(api_key=TEST_KEY, base_url=url)
+    assert info.value.field == "base_url"
+    assert not key_fragments(str(info.value), TEST_KEY)
+    assert not key_fragments(str(info.value), TEST_KEY.lower())
+
+
+def _early_hints_forever(exchange: Exchange) -> None:
+    while exchange.send(b"HTTP/1.1 103 Early Hints\r\n\r\n") and exchange.pause(0.1):
+        pass
+
+
+def test_an_endless_run_of_early_hints_is_bounded_by_the_deadline() -> None:
+    with hostile(default=_early_hints_forever) as server, _client(server.url) as client:
+        deadline = Deadline.after(0.6)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            client.get_chain_deployment(CHAIN, DEP, deadline=deadline)
+        elapsed = time.monotonic() - started
+
+    assert "timed out" in str(info.value)
+    assert elapsed < 0.6 + 0.75  # the deadline, plus the suite's slack for scheduling
