@@ -185,10 +185,19 @@ class BasetenClient:
         found = credentials.resolve(api_key, base_url)
         key = validation.check_api_key(found.api_key)
         self._redactor = Redactor(key)
-        if isinstance(found.base_url, str) and self._redactor.found_in(found.base_url):
-            # Checked first: the URL checks quote the host, and the key would be sent there.
-            raise InvalidInputError("base_url", "holds the API key (pasted into the wrong place?)")
-        self.base_url = validation.check_base_url(found.base_url)
+        pasted = isinstance(found.base_url, str) and self._redactor.found_in(found.base_url)
+        pasted_key = InvalidInputError(
+            "base_url", "holds the API key (pasted into the wrong place?)"
+        )
+        try:
+            self.base_url = validation.check_base_url(found.base_url)
+        except InvalidInputError as exc:
+            # A reason that quotes part of the URL (its host, lower-cased) would echo the key.
+            if pasted and "'" in exc.reason:
+                raise pasted_key from None
+            raise
+        if pasted:  # the key would be sent to that URL, in its path or host
+            raise pasted_key
         if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
         self._timeout = (

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from .client import BasetenClient
 from .deadline import Deadline
 from .errors import ApiError, NotFoundError, ResponseFormatError
 from .inputs import INPUTS, input_errors
-from .models import ChainDeployment, duplicate_names
+from .models import ChainDeployment, ChainEnvironment, duplicate_names
 from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID
 from .status import DEFAULT_READY, Verdict, assess, unknown_status_warning
 from .waiting import Progress, wait_until_ready
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -76,27 +74,13 @@ class DeploymentQuery:
         environment carries that environment, whatever its own field says.
         """
         if self.chain_deployment_id is not None:
-            deployment_id = self.chain_deployment_id
-            found = self._or_missing_chain(
-                client,
-                deadline,
-                "chain_deployment_id",
-                lambda: client.get_chain_deployment(
-                    self.chain_id, deployment_id, deadline=deadline, on_warning=on_warning
-                ),
+            found = client.get_chain_deployment(
+                self.chain_id, self.chain_deployment_id, deadline=deadline, on_warning=on_warning
             )
             self._check_answer(found.chain_id, found.id, self.chain_deployment_id)
             return found
-        environment = self.environment
-        assert environment is not None
-        env = self._or_missing_chain(
-            client,
-            deadline,
-            "environment",
-            lambda: client.get_chain_environment(
-                self.chain_id, environment, deadline=deadline, on_warning=on_warning
-            ),
-        )
+        assert self.environment is not None
+        env = self._environment(client, deadline, on_warning)
         self._check_answer(env.chain_id, None, None)
         current = env.current_deployment
         if current is None:
@@ -109,17 +93,21 @@ class DeploymentQuery:
         self._check_answer(current.chain_id, None, None)
         return current.model_copy(update={"environment": self.environment})
 
-    def _or_missing_chain(
-        self, client: BasetenClient, deadline: Deadline | None, target: str, get: Callable[[], _T]
-    ) -> _T:
-        """``get()``; when Baseten answers 404, one more GET (of the chain, under the same
-        deadline) tells which input is at fault: the :class:`NotFoundError` raised has
-        ``field`` ``chain_id`` when the chain does not exist, else ``target``."""
+    def _environment(
+        self,
+        client: BasetenClient,
+        deadline: Deadline | None,
+        on_warning: Callable[[str], None] | None,
+    ) -> ChainEnvironment:
+        """The environment asked for. On a 404 one more GET, of the chain, under the same
+        deadline, tells which input is at fault (a typo'd chain id is no missing environment):
+        the :class:`NotFoundError` raised has ``field`` ``chain_id`` or ``environment``."""
+        assert self.environment is not None
         try:
-            return get()
+            return client.get_chain_environment(
+                self.chain_id, self.environment, deadline=deadline, on_warning=on_warning
+            )
         except NotFoundError as exc:
-            if exc.status != 404:
-                raise
             missing = exc
         try:
             client.get_chain(self.chain_id, deadline=deadline)
@@ -129,7 +117,7 @@ class DeploymentQuery:
         except ApiError:
             raise missing from None  # unsure which input is at fault: Baseten's 404 as it was
         else:
-            missing.field = target
+            missing.field = "environment"
             raise missing
         raise chain_missing
 

@@ -34,7 +34,7 @@ from provider.lookup import DeploymentQuery
 from provider.models import ChainDeployment
 from provider.validation import QUOTED_CHARS, check_wait_for
 from tests.conftest import FAST_RETRY, TEST_KEY
-from tests.hostile_server import Behaviour, Exchange, hostile, key_fragments, respond
+from tests.hostile_server import Behaviour, Exchange, hostile, key_fragments, respond, silent
 
 CHAIN = "ch7k2p9q"
 DEP = "dp3m8x1v"
@@ -308,28 +308,46 @@ def test_a_refused_status_quotes_no_more_than_a_short_prefix() -> None:
 
 
 @pytest.mark.parametrize(
-    ("values", "field", "what"),
+    ("environment", "chain_id", "field", "what"),
     [
-        ({"chain_id": "chtypo99", "environment": "production"}, "chain_id", "chain 'chtypo99'"),
-        ({"chain_id": "chtypo99", "chain_deployment_id": "dp3m8x1v"}, "chain_id", "chain 'chtypo"),
-        ({"chain_id": CHAIN, "environment": "prodution"}, "environment", "environment 'prodution'"),
-        (
-            {"chain_id": CHAIN, "chain_deployment_id": "dpnope"},
-            "chain_deployment_id",
-            "chain deployment 'dpnope'",
-        ),
+        ("production", "chtypo99", "chain_id", "chain 'chtypo99'"),
+        ("prodution", CHAIN, "environment", "environment 'prodution'"),
     ],
 )
-def test_a_404_names_the_input_at_fault(
-    client: BasetenClient, emulator: Emulator, values: dict[str, str], field: str, what: str
+def test_a_404_for_an_environment_names_the_input_at_fault(
+    client: BasetenClient,
+    emulator: Emulator,
+    environment: str,
+    chain_id: str,
+    field: str,
+    what: str,
 ) -> None:
+    query = DeploymentQuery.parse({"chain_id": chain_id, "environment": environment})
     with pytest.raises(NotFoundError) as info:
-        DeploymentQuery.parse(values).fetch(client)
+        query.fetch(client)
     assert info.value.field == field
     assert str(info.value).startswith(f"HTTP 404: {what}")
-    # At most one more GET, of the chain itself.
-    assert len(emulator.requests) <= 2
-    assert all(r.method == "GET" for r in emulator.requests)
+    # One more GET, of the chain itself.
+    assert [r.path for r in emulator.requests] == [
+        f"{chain_path(chain_id)}/environments/{environment}",
+        chain_path(chain_id),
+    ]
+
+
+def test_the_chain_check_runs_under_the_callers_deadline() -> None:
+    # The environment is missing at once; the chain GET then meets a server that never answers.
+    routes = {
+        f"{chain_path(CHAIN)}/environments/prodution": respond(404, {"message": "nope"}),
+    }
+    with hostile(routes, default=silent) as server, _client(server.url) as client:
+        query = DeploymentQuery.parse({"chain_id": CHAIN, "environment": "prodution"})
+        started = time.monotonic()
+        with pytest.raises(NotFoundError) as info:
+            query.fetch(client, Deadline.after(0.5))
+        elapsed = time.monotonic() - started
+    assert info.value.field is None  # unsure which input: Baseten's 404 as it was
+    assert "environment 'prodution'" in str(info.value)
+    assert elapsed < 0.5 + 0.75
 
 
 @pytest.mark.parametrize("route", ["environments/production", "deployments/dp3m8x1v", ""])

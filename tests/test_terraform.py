@@ -293,13 +293,10 @@ AT_DEPLOYMENT_ID = "chain_deployment_id = var.chain_deployment_id"
 AT_ENVIRONMENT = "environment = var.chain_deployment_id == null ? var.environment : null"
 
 
-@pytest.mark.parametrize("by", ["environment", "chain_deployment_id"])
 def test_a_typoed_chain_id_is_a_missing_chain_underlined_at_chain_id(
-    ws: Workspace, emulator: Emulator, by: str
+    ws: Workspace, emulator: Emulator
 ) -> None:
-    ws.vars["chain_id"] = "chtypo99"
-    if by == "chain_deployment_id":
-        ws.vars["chain_deployment_id"] = "dp3m8x1v"
+    ws.vars["chain_id"] = "chtypo99"  # read by environment (production)
     result = ws.plan()
     assert result.returncode == 1
     text = flat(result)
