@@ -16,14 +16,23 @@ Every readable line goes out through :func:`say`, so through :func:`provider.tex
 (server text escaped, encodable, bounded); table cells are cut at :data:`CELL_CHARS`. A stdout
 that cannot encode a character (``PYTHONIOENCODING=ascii``) gets it backslash-escaped. ``--json``
 is written as ASCII JSON, exact.
+
+An invalid input is named as it is typed here (``--timeout``, ``DEPLOYMENT_ID``), not by the
+lookup's field name. ``BASETEN_BACKOFF_SCALE`` (a number in (0, 1], default 1) shortens every
+wait between retries by that factor - the same number of attempts, the same deadline - so a
+test can run the real retry policy without sleeping for seconds. It is read in one place
+(:func:`retry_policy`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
+import math
 import os
+import re
 import sys
 import textwrap
 import threading
@@ -33,7 +42,8 @@ from typing import Any, TextIO
 
 from . import credentials
 from ._version import __version__
-from .client import BasetenClient
+from .backoff import Backoff
+from .client import BasetenClient, RetryPolicy
 from .deadline import Deadline
 from .errors import (
     EXIT_API,
@@ -45,6 +55,7 @@ from .errors import (
     EXIT_VIOLATIONS,
     ApiError,
     BasetenError,
+    InvalidInputError,
     is_about_api_key,
     one_line,
     presentation,
@@ -66,6 +77,7 @@ from .policy import (
     merge_documents,
     parse_config,
 )
+from .redaction import Redactor
 from .text import printable
 from .waiting import Progress
 
@@ -105,6 +117,8 @@ environment:
   BASETEN_API_KEY  the API key (required; never printed)
   BASETEN_API_URL  the API base URL (default https://api.baseten.co; plain http
                    only for loopback, e.g. the emulator: python -m provider.emulator)
+  BASETEN_BACKOFF_SCALE  shorten the waits between retries by this factor, in
+                   (0, 1] (for tests; the attempts and the deadline stay the same)
 """
 
 _EXIT_MEANINGS = {
@@ -195,19 +209,48 @@ def _rule_level(text: str) -> tuple[str, str]:
     return name, level
 
 
+SPELLING: dict[str, str] = {"api_key": credentials.API_KEY_ENV, "base_url": "--api-url"}
+"""How this command line spells each field an error can name (an input's flag or argument),
+filled in as the parser declares them; a field not listed keeps its own name."""
+
+
+def _named(action: argparse.Action) -> argparse.Action:
+    """Record how the command line spells ``action``'s field (its long flag or metavar)."""
+    flags = [f for f in action.option_strings if f.startswith("--")]
+    metavar = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+    SPELLING[action.dest] = flags[0] if flags else metavar
+    return action
+
+
+_FIELD_WORD = re.compile(r"\b(" + "|".join(sorted(INPUT_NAMES, key=len, reverse=True)) + r")\b")
+
+
+def spelled(exc: InvalidInputError) -> str:
+    """``exc`` as this command line names things: ``invalid --timeout: ...``, with the input
+    names in its reason (``give either chain_deployment_id or environment``) spelled as flags
+    and arguments too."""
+    field = SPELLING.get(exc.field, exc.field)
+    reason = exc.reason
+    if exc.field in INPUT_NAMES:
+        reason = _FIELD_WORD.sub(lambda m: SPELLING.get(m.group(1), m.group(1)), reason)
+    return f"invalid {field}: {reason}"
+
+
 def _add_target(parser: argparse.ArgumentParser) -> None:
     """The deployment to read: CHAIN_ID and DEPLOYMENT_ID or --environment; the API URL."""
-    parser.add_argument("chain_id", metavar="CHAIN_ID")
-    parser.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?")
-    parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production")
-    parser.add_argument(
-        "--timeout",
-        dest="timeout_seconds",
-        type=float,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help="the most the whole command may take, waiting included "
-        f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+    _named(parser.add_argument("chain_id", metavar="CHAIN_ID"))
+    _named(parser.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?"))
+    _named(parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production"))
+    _named(
+        parser.add_argument(
+            "--timeout",
+            dest="timeout_seconds",
+            type=float,
+            default=DEFAULT_TIMEOUT_SECONDS,
+            metavar="SECONDS",
+            help="the most the whole command may take, waiting included "
+            f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+        )
     )
 
 
@@ -301,11 +344,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_target(get)
     get.add_argument("--json", action="store_true", help="print the API's JSON")
-    get.add_argument(
-        "--wait-for",
-        metavar="STATUS",
-        action="append",
-        help="wait until the deployment and every chainlet has this status (repeatable)",
+    _named(
+        get.add_argument(
+            "--wait-for",
+            metavar="STATUS",
+            action="append",
+            help="wait until the deployment and every chainlet has this status (repeatable)",
+        )
     )
     get.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
     check = commands.add_parser(
@@ -433,9 +478,39 @@ def _query(args: argparse.Namespace) -> DeploymentQuery:
     return DeploymentQuery.parse({name: getattr(args, name, None) for name in INPUT_NAMES})
 
 
+BACKOFF_SCALE_ENV = "BASETEN_BACKOFF_SCALE"
+
+
+def retry_policy(environ: dict[str, str] | os._Environ[str] = os.environ) -> RetryPolicy:
+    """The client's default retry policy, its waits scaled by ``$BASETEN_BACKOFF_SCALE``
+    (default 1): the one place the command line reads it. Only shorter waits are allowed, so
+    the seam cannot make a run slower or try more often."""
+    policy = RetryPolicy()
+    text = environ.get(BACKOFF_SCALE_ENV, "").strip()
+    if not text:
+        return policy
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = math.nan
+    if not 0 < scale <= 1:
+        raise InvalidInputError(BACKOFF_SCALE_ENV, "must be a number in (0, 1]")
+    backoff = policy.backoff
+    return dataclasses.replace(
+        policy,
+        backoff=Backoff(
+            initial=backoff.initial * scale,
+            cap=backoff.cap * scale,
+            factor=backoff.factor,
+            jitter=backoff.jitter,
+        ),
+        max_retry_after=policy.max_retry_after * scale,
+    )
+
+
 def _client(args: argparse.Namespace) -> BasetenClient:
     # The client resolves the key and URL (provider.credentials): --api-url, else the env.
-    return BasetenClient(base_url=args.api_url)
+    return BasetenClient(base_url=args.api_url, retry=retry_policy())
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
@@ -514,6 +589,13 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
     return EXIT_OK
 
 
+def _without_key(text: str) -> str:
+    """``text`` with the API key (from the environment) redacted: whatever was pasted where
+    (an id, a config file, a flag), an error never echoes the key."""
+    key = os.environ.get(credentials.API_KEY_ENV)
+    return Redactor(key).text(text) if key else text
+
+
 def main(
     argv: Sequence[str] | None = None,
     out: TextIO | None = None,
@@ -550,7 +632,8 @@ def main(
     except BasetenError as exc:
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
         hint = f" (export {credentials.API_KEY_ENV})" if is_about_api_key(exc) else ""
-        say(err, f"error: {named}{one_line(exc)}{hint}")
+        text = spelled(exc) if isinstance(exc, InvalidInputError) else one_line(exc)
+        say(err, f"error: {named}{_without_key(text)}{hint}")
         return presentation(exc).exit_code
     except KeyboardInterrupt:
         cancel.set()

@@ -4,7 +4,8 @@ What a caller may rely on:
 
 * Inputs are checked before anything is sent (:mod:`provider.validation`); ids are percent-encoded
   into single path segments, so no id can reach another path.
-* Only ``GET`` is ever sent. Redirects are not followed (the key goes to the base URL only).
+* Only ``GET`` is ever sent. Redirects are not followed (the key goes to the base URL only):
+  a ``3xx`` is a :class:`~provider.errors.RequestRejectedError` naming where it pointed.
 * One keep-alive ``requests.Session`` per client; the client is safe to share between threads.
 * One deadline per call. Each call runs until the caller's :class:`~provider.deadline.Deadline`
   or the client's own budget (:attr:`RetryPolicy.max_elapsed`), whichever comes first, and
@@ -16,14 +17,16 @@ What a caller may rely on:
 * 429 (honouring ``Retry-After`` and a ``retry_after`` body field, capped at
   :attr:`RetryPolicy.max_retry_after`), 500/502/503/504, dropped connections and timeouts are
   retried with capped exponential backoff and jitter, at most :attr:`RetryPolicy.max_attempts`
-  times; a failed DNS lookup or a refused connection is tried twice at most. A wait that
+  times; a failed DNS lookup or a refused connection is tried twice at most, a refused TLS
+  certificate or a body that cannot be decoded (``Content-Encoding``) once. A wait that
   would not leave time for another attempt is not started: the call ends at once, and when it
   was the caller's deadline (not the client's budget) that was short, the error has
   ``out_of_time`` set. Waits end at once when the deadline's cancel signal is set
   (:class:`~provider.errors.CancelledError`), and so does a blocked read, within 0.2 s.
 * Every failure is a :class:`~provider.errors.ApiError` subclass with the HTTP status and
-  Baseten's message; a :class:`~provider.errors.TransportError` names the host and the cause in
-  words. Bodies over :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
+  Baseten's message; a :class:`~provider.errors.TransportError` names the host (or the proxy
+  on the way, never its credentials) and the cause in words. Bodies over
+  :data:`MAX_RESPONSE_BYTES` (decoded) are refused.
 * Nothing of the API key, not even :data:`~provider.redaction.FRAGMENT` characters of it,
   appears in any message, ``repr``, log line, pickle or returned model: whatever the server
   sends back (error texts, headers, every string of a 200 body) is redacted after decoding and
@@ -71,6 +74,7 @@ from .errors import (
 )
 from .models import Chain, ChainDeployment, ChainEnvironment
 from .redaction import Redactor, ResponseTooDeepError, guard_logs
+from .text import printable
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +184,20 @@ class BasetenClient:
     ) -> None:
         found = credentials.resolve(api_key, base_url)
         key = validation.check_api_key(found.api_key)
-        self.base_url = validation.check_base_url(found.base_url)
+        self._redactor = Redactor(key)
+        pasted = isinstance(found.base_url, str) and self._redactor.found_in(found.base_url)
+        pasted_key = InvalidInputError(
+            "base_url", "holds the API key (pasted into the wrong place?)"
+        )
+        try:
+            self.base_url = validation.check_base_url(found.base_url)
+        except InvalidInputError as exc:
+            # A reason that quotes part of the URL (its host, lower-cased) would echo the key.
+            if pasted and "'" in exc.reason:
+                raise pasted_key from None
+            raise
+        if pasted:  # the key would be sent to that URL, in its path or host
+            raise pasted_key
         if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise InvalidInputError("timeout", "must be a (connect, read) pair of seconds")
         self._timeout = (
@@ -190,7 +207,6 @@ class BasetenClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._redactor = Redactor(key)
         guard_logs(self._redactor)
         self._on_warning = on_warning or log.warning
         self._max_in_flight = max_in_flight
@@ -228,8 +244,8 @@ class BasetenClient:
 
         Every call takes the caller's ``deadline`` and, optionally, where this call's warnings
         go (``on_warning``; default: the client's)."""
-        c = validation.path_segment("chain_id", chain_id)
-        d = validation.path_segment("chain_deployment_id", chain_deployment_id)
+        c = self._segment("chain_id", chain_id)
+        d = self._segment("chain_deployment_id", chain_deployment_id)
         return self._get_model(
             f"/v1/chains/{c}/deployments/{d}",
             ChainDeployment,
@@ -240,7 +256,7 @@ class BasetenClient:
 
     def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
         """``GET /v1/chains/{chain_id}``."""
-        c = validation.path_segment("chain_id", chain_id)
+        c = self._segment("chain_id", chain_id)
         return self._get_model(
             f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}", deadline=deadline
         )
@@ -271,8 +287,8 @@ class BasetenClient:
         on_warning: Warn | None = None,
     ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
-        c = validation.path_segment("chain_id", chain_id)
-        e = validation.path_segment("environment", env_name)
+        c = self._segment("chain_id", chain_id)
+        e = self._segment("environment", env_name)
         return self._get_model(
             f"/v1/chains/{c}/environments/{e}",
             ChainEnvironment,
@@ -299,6 +315,15 @@ class BasetenClient:
         raise NotPicklableError("BasetenClient holds credentials and cannot be pickled")
 
     # -- the machinery -----------------------------------------------------------------------
+
+    def _segment(self, field: str, value: object) -> str:
+        """An id as exactly one URL path segment; refused when it holds the API key (pasted
+        into the wrong place), which is then neither sent in a URL nor echoed in an error."""
+        if isinstance(value, str) and self._redactor.found_in(value):
+            raise InvalidInputError(
+                field, "holds the API key (pasted into the wrong place?); nothing was sent"
+            )
+        return validation.path_segment(field, value)
 
     def _get_model(
         self,
@@ -416,7 +441,8 @@ class BasetenClient:
                     OSError,
                 ) as exc:
                     resp.close()
-                    failure = self._transport_failure(exc, scope, limit)
+                    encoding = resp.headers.get("Content-Encoding", "")
+                    failure = self._transport_failure(exc, scope, limit, encoding)
         if scope.ended_by == "cancel":
             return _Cancelled()
         if failure is not None:
@@ -431,6 +457,8 @@ class BasetenClient:
         if status == 200:
             self._check_json_content_type(resp)
             return body
+        if 300 <= status < 400 and "Location" in resp.headers:
+            raise RequestRejectedError(_refused_redirect(resp, self._redactor), status=status)
         message, echoed = _server_message(resp, body, self._redactor)
         if echoed:
             warn(ECHO_WARNING)
@@ -450,18 +478,42 @@ class BasetenClient:
         raise RequestRejectedError(message, status=status)
 
     def _transport_failure(
-        self, exc: BaseException, scope: transport.Scope, limit: float
+        self, exc: BaseException, scope: transport.Scope, limit: float, encoding: str = ""
     ) -> _Retry:
-        """A failure below HTTP as a retry: its cause in words, and how often it is worth
-        trying."""
-        cause, unreachable = _describe_transport(exc, scope, limit, self._timeout[0])
-        host = self._hostname if cause.startswith("DNS") else self._host
-        message = self._redactor.text(cause)
+        """A failure below HTTP as a retry: its cause in words, where it happened (the API's
+        host, or the proxy on the way), and how often it is worth trying."""
+        proxy = self._proxy_host() if _through_proxy(exc) else ""
+        cause = _describe_transport(
+            exc, scope, limit, self._timeout[0], host=self._host, encoding=encoding
+        )
+        if proxy:
+            host = proxy
+            words = f"could not connect through the proxy {proxy}: {cause.words}"
+        else:
+            host = self._hostname if cause.words.startswith("DNS") else self._host
+            words = cause.words
+        message = self._redactor.text(words)
 
         def final(attempts: int) -> ApiError:
             return TransportError(message, attempts=attempts, host=host)
 
-        return _Retry(final, None, _UNREACHABLE_ATTEMPTS if unreachable else None)
+        return _Retry(final, None, cause.max_attempts)
+
+    def _proxy_host(self) -> str:
+        """``host:port`` of the proxy the session sends this client's requests through (from
+        ``HTTPS_PROXY`` and the like), never its credentials; empty when there is none."""
+        settings = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
+        proxy = requests.utils.select_proxy(self.base_url + "/", settings.get("proxies") or {})
+        if not proxy:
+            return ""
+        try:
+            parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            return "(a malformed proxy URL)"
+        if ":" in host:
+            host = f"[{host}]"
+        return printable(_shorten(f"{host}:{port}" if port else host, 100))
 
     def _check_json_content_type(self, resp: requests.Response) -> None:
         content_type = resp.headers.get("Content-Type", "")
@@ -632,6 +684,35 @@ def _retry_after(resp: requests.Response, body: bytes) -> float | None:
     return _advice(seconds)
 
 
+_REDIRECT_REFUSED = (
+    "not followed: the API key would be sent to another address; set the base URL to the "
+    "address the Baseten API answers at"
+)
+
+
+def _refused_redirect(resp: requests.Response, redactor: Redactor) -> str:
+    """A 3xx in words: where it pointed (no credentials, query or fragment; redacted, escaped,
+    shortened) and why it was not followed."""
+    location = resp.headers.get("Location", "")
+    try:
+        parts = urlsplit(location)
+        netloc = parts.netloc.rpartition("@")[2]
+        shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
+        if parts.query or parts.fragment:
+            shown += "?..."
+    except ValueError:
+        shown = location
+    shown = printable(_shorten(redactor.text(shown), 120)) or "an empty Location"
+    return f"redirected to {shown} ({_REDIRECT_REFUSED})"
+
+
+def _through_proxy(exc: BaseException) -> bool:
+    return any(
+        isinstance(c, urllib3.exceptions.ProxyError | requests.exceptions.ProxyError)
+        for c in _causes(exc)
+    )
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it wraps: causes, contexts and urllib3's ``reason`` (bounded)."""
     seen: set[int] = set()
@@ -663,46 +744,84 @@ def _words(error: BaseException) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Cause:
+    """A failure below HTTP: in words (the error adds the host), and how many attempts it is
+    worth (``None``: the policy's; fewer for what is rarely or never transient)."""
+
+    words: str
+    max_attempts: int | None = None
+
+
+_CA_HINT = (
+    "if a proxy or a private CA signs it, point REQUESTS_CA_BUNDLE at that CA's certificate file"
+)
+
+
 def _describe_transport(
-    exc: BaseException, scope: transport.Scope, limit: float, connect_timeout: float
-) -> tuple[str, bool]:
-    """A failure below HTTP in words (the host is added by the error), and whether it means
-    the host is unreachable (a DNS failure, a refused connection) rather than flaky."""
+    exc: BaseException,
+    scope: transport.Scope,
+    limit: float,
+    connect_timeout: float,
+    *,
+    host: str = "",
+    encoding: str = "",
+) -> _Cause:
+    """A failure below HTTP in words, and how often it is worth trying: an unreachable host (a
+    DNS failure, a refused connection) twice, a refused certificate or a body that cannot be
+    decoded once (neither changes by trying again), anything else by the policy."""
     causes = list(_causes(exc))
     if any(isinstance(c, socket.gaierror | urllib3.exceptions.NameResolutionError) for c in causes):
-        return "DNS lookup failed: could not resolve the host name", True
+        return _Cause("DNS lookup failed: could not resolve the host name", _UNREACHABLE_ATTEMPTS)
     if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return "connection refused", True
+        return _Cause("connection refused", _UNREACHABLE_ATTEMPTS)
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return _Cause(f"the connection failed: {_words(cause)}; {_CA_HINT}", 1)
     if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
         isinstance(c, urllib3.exceptions.ConnectTimeoutError) for c in causes
     ):
-        return (
-            f"timed out connecting: no connection within {min(connect_timeout, limit):.3g}s",
-            False,
+        return _Cause(
+            f"timed out connecting: no connection within {min(connect_timeout, limit):.3g}s"
         )
     timed_out = scope.ended_by == "deadline" or any(
         isinstance(c, TimeoutError | urllib3.exceptions.ReadTimeoutError) for c in causes
     )
     if timed_out:
         if scope.received == 0:
-            return f"timed out: no answer within {limit:.3g}s", False
-        return (
-            f"timed out: answered too slowly, the response was not complete within {limit:.3g}s",
-            False,
+            return _Cause(f"timed out: no answer within {limit:.3g}s")
+        return _Cause(
+            f"timed out: answered too slowly, the response was not complete within {limit:.3g}s"
         )
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or any(
         isinstance(c, urllib3.exceptions.IncompleteRead | http.client.IncompleteRead)
         for c in causes
     ):
-        return "the connection dropped in the middle of the response (truncated body)", False
+        return _Cause("the connection dropped in the middle of the response (truncated body)")
     if any(isinstance(c, urllib3.exceptions.DecodeError) for c in causes):
-        return "the response body could not be decoded (Content-Encoding)", False
+        named = printable(_shorten(encoding.strip(), 40)) or "not named"
+        return _Cause(f"the body could not be decoded (Content-Encoding {named})", 1)
+    for cause in causes:
+        # RemoteDisconnected is a BadStatusLine too, but it means no status line at all.
+        if isinstance(cause, http.client.BadStatusLine) and not isinstance(
+            cause, http.client.RemoteDisconnected
+        ):
+            line = printable(_shorten(str(cause.args[0] if cause.args else "").strip(), 60))
+            return _Cause(f"malformed status line from {host or 'the server'}: {line!r}")
+        if isinstance(cause, http.client.LineTooLong):
+            return _Cause(f"malformed answer from {host or 'the server'}: {cause}")
     for cause in causes:
         words = _words(cause)
         if words:
-            return f"the connection failed: {words}", False
+            return _Cause(f"the connection failed: {words}")
     if any(isinstance(c, urllib3.exceptions.ProtocolError) for c in causes):
         if scope.received == 0:
-            return "the connection was closed before any answer", False
-        return "the connection dropped in the middle of the response", False
-    return "the connection failed", False
+            return _Cause("the connection was closed before any answer")
+        return _Cause("the connection dropped in the middle of the response")
+    for cause in causes:
+        # What a proxy said when it refused the tunnel ("Tunnel connection failed: 407 ...").
+        if type(cause) is OSError and cause.args and isinstance(cause.args[0], str):
+            said = printable(_shorten(cause.args[0], 100))
+            if said:
+                return _Cause(f"the connection failed: {said}")
+    return _Cause("the connection failed")

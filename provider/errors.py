@@ -95,11 +95,15 @@ class NotFoundError(ApiError):
     """The chain, the deployment or the environment's current deployment does not exist.
 
     ``status`` is 404 when Baseten said so; ``None`` when the API answered but the thing is
-    absent (an environment with no current deployment, no chain of that name).
+    absent (an environment with no current deployment, no chain of that name). ``field`` names
+    the input at fault when it is known (``chain_id`` when the chain itself is missing).
     """
 
-    def __init__(self, message: str, *, what: str, status: int | None = 404) -> None:
+    def __init__(
+        self, message: str, *, what: str, status: int | None = 404, field: str | None = None
+    ) -> None:
         self.what = what
+        self.field = field
         said = f"; Baseten said: {message}" if status is not None else f": {message}"
         super().__init__(f"{what} was not found{said}", status=status)
 
@@ -129,7 +133,7 @@ class TransportError(ApiError):
     def __init__(self, message: str, *, attempts: int, host: str = "") -> None:
         self.attempts = attempts
         self.host = host
-        where = f" ({host})" if host else ""
+        where = f" ({host})" if host and host not in message else ""
         super().__init__(f"{message}{where} (after {_attempts(attempts)})", status=None)
 
 
@@ -151,10 +155,19 @@ class ResponseFormatError(ApiError):
 
 
 class DeploymentNotReadyError(BasetenError):
-    """The readiness gate did not open. ``deployment`` is the last state seen (if any)."""
+    """The readiness gate did not open. ``deployment`` is the last state seen (if any);
+    ``accept``, when not empty, the ``wait_for`` that would accept the state it rests in (the
+    message shows it in the core's spelling; a front end may show it in its own)."""
 
-    def __init__(self, message: str, deployment: ChainDeployment | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        deployment: ChainDeployment | None,
+        *,
+        accept: tuple[str, ...] = (),
+    ) -> None:
         self.deployment = deployment
+        self.accept = accept
         super().__init__(message)
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from .client import BasetenClient
 from .deadline import Deadline
-from .errors import NotFoundError, ResponseFormatError
+from .errors import ApiError, NotFoundError, ResponseFormatError
 from .inputs import INPUTS, input_errors
-from .models import ChainDeployment, duplicate_names
+from .models import ChainDeployment, ChainEnvironment, duplicate_names
 from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID
 from .status import DEFAULT_READY, Verdict, assess, unknown_status_warning
 from .waiting import Progress, wait_until_ready
@@ -80,9 +80,7 @@ class DeploymentQuery:
             self._check_answer(found.chain_id, found.id, self.chain_deployment_id)
             return found
         assert self.environment is not None
-        env = client.get_chain_environment(
-            self.chain_id, self.environment, deadline=deadline, on_warning=on_warning
-        )
+        env = self._environment(client, deadline, on_warning)
         self._check_answer(env.chain_id, None, None)
         current = env.current_deployment
         if current is None:
@@ -94,6 +92,34 @@ class DeploymentQuery:
             )
         self._check_answer(current.chain_id, None, None)
         return current.model_copy(update={"environment": self.environment})
+
+    def _environment(
+        self,
+        client: BasetenClient,
+        deadline: Deadline | None,
+        on_warning: Callable[[str], None] | None,
+    ) -> ChainEnvironment:
+        """The environment asked for. On a 404 one more GET, of the chain, under the same
+        deadline, tells which input is at fault (a typo'd chain id is no missing environment):
+        the :class:`NotFoundError` raised has ``field`` ``chain_id`` or ``environment``."""
+        assert self.environment is not None
+        try:
+            return client.get_chain_environment(
+                self.chain_id, self.environment, deadline=deadline, on_warning=on_warning
+            )
+        except NotFoundError as exc:
+            missing = exc
+        try:
+            client.get_chain(self.chain_id, deadline=deadline)
+        except NotFoundError as exc:
+            exc.field = "chain_id"
+            chain_missing = exc
+        except ApiError:
+            raise missing from None  # unsure which input is at fault: Baseten's 404 as it was
+        else:
+            missing.field = "environment"
+            raise missing
+        raise chain_missing
 
     def _check_answer(self, chain_id: str, found_id: str | None, wanted_id: str | None) -> None:
         if chain_id != self.chain_id:

@@ -40,6 +40,7 @@ from .errors import (
     headline,
     is_about_api_key,
 )
+from .fields import FieldType
 from .inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     INPUT_NAMES,
@@ -59,6 +60,7 @@ from .outputs import (
     OUTPUTS,
     deployment_from_outputs,
     deployment_outputs,
+    from_engine,
 )
 from .text import printable
 
@@ -192,6 +194,10 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         """Forget the resource. Nothing is sent to Baseten: the deployment is not ours."""
 
 
+def _declared(field_type: FieldType) -> Callable[[Any], Any]:
+    return lambda value: from_engine(field_type, value)
+
+
 class ChainDeploymentArgs:
     """The inputs of a :class:`ChainDeployment`, as in generated Pulumi SDKs."""
 
@@ -218,7 +224,8 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
     ``wait_for`` lists the statuses counted as ready (default ``["ACTIVE"]``; ``[]`` or ``None``
     reads without waiting). ``timeout_seconds`` bounds the wait (default 900). Its output
     attributes are those of :data:`provider.outputs.OUTPUTS` (``status``, ``chainlets``,
-    ``instance_types``, ``raw_json``, ...), each a ``pulumi.Output``; ``deployment`` is the
+    ``instance_types``, ``raw_json``, ...), each a ``pulumi.Output`` of its declared type
+    (integers are ``int``, declared nullable fields present as ``None``); ``deployment`` is the
     typed model, rebuilt losslessly from ``raw_json``.
     """
 
@@ -254,6 +261,11 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
         # None would be dropped on the wire and then mean "the default"; [] means no wait.
         props["wait_for"] = [] if args.wait_for is None else args.wait_for
         super().__init__(ChainDeploymentProvider(), resource_name, props, opts)
+        # The engine hands every number back as a float (1.0) and drops nulls inside maps:
+        # each output is given back its declared type before the program's apply sees it.
+        for spec in OUTPUTS:
+            engine_value: pulumi.Output[Any] = getattr(self, spec.name)
+            setattr(self, spec.name, engine_value.apply(_declared(spec.type)))
 
     @staticmethod
     def get(

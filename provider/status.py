@@ -10,7 +10,8 @@ not documented.
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .models import ChainDeployment, DeploymentStatus
@@ -86,6 +87,9 @@ class Assessment:
     verdict: Verdict
     reason: str
     not_ready: tuple[NotReady, ...]
+    accept: tuple[str, ...] = ()
+    """A failed verdict's way out, when there is one: the ``wait_for`` that would accept the
+    healthy resting state reached (the reason shows it as :func:`wait_for_example`)."""
 
     @property
     def unknown_statuses(self) -> tuple[str, ...]:
@@ -99,6 +103,14 @@ def _blocks_for_good(part: NotReady) -> bool:
     # status that the caller did not ask for (SCALED_TO_ZERO when waiting for ACTIVE: an idle
     # deployment stays there until traffic arrives).
     return part.status_class in (StatusClass.FAILED, StatusClass.SWITCHED_OFF, StatusClass.READY)
+
+
+def wait_for_example(statuses: Iterable[str], *, assign: str = "=") -> str:
+    """``wait_for=["ACTIVE", "SCALED_TO_ZERO"]``: the core's (Python) spelling of a
+    ``wait_for`` setting; a front end with another syntax passes its own ``assign``
+    (Terraform's HCL: ``" = "``)."""
+    items = ", ".join(json.dumps(s) for s in statuses)
+    return f"wait_for{assign}[{items}]"
 
 
 def assess(deployment: ChainDeployment, ready: Collection[str] = DEFAULT_READY) -> Assessment:
@@ -116,12 +128,14 @@ def assess(deployment: ChainDeployment, ready: Collection[str] = DEFAULT_READY) 
     if blocking:
         reason = f"deployment {deployment.id} will not become {wanted} by itself: {listing}"
         settled = sorted({p.status for p in blocking if p.status_class is StatusClass.READY})
+        accept: tuple[str, ...] = ()
         if settled:
+            accept = tuple(sorted({*ready, *settled}))
             reason += (
                 f". {', '.join(settled)} is a healthy resting state; to accept it, add it to "
-                "wait_for (e.g. wait_for=['ACTIVE', 'SCALED_TO_ZERO'])"
+                f"wait_for (e.g. {wait_for_example(accept)})"
             )
-        return Assessment(Verdict.FAILED, reason, not_ready)
+        return Assessment(Verdict.FAILED, reason, not_ready, accept)
     return Assessment(
         Verdict.WAIT, f"deployment {deployment.id} is not {wanted} yet: {listing}", not_ready
     )

@@ -11,6 +11,7 @@ deadline (and wakes up every :data:`CANCEL_POLL_SECONDS` to look at the cancel s
 
 What the client may rely on:
 
+* an informational ``1xx`` answer (other than ``101``) is skipped, as ``100 Continue`` is;
 * inside :func:`bounded`, every read of a response (status line, headers, ``1xx`` responses,
   body, chunk-size lines; plain HTTP and TLS alike) ends by :attr:`Scope.at`, with a
   ``TimeoutError`` that ``urllib3`` turns into its read timeout; :attr:`Scope.ended_by` then
@@ -19,10 +20,12 @@ What the client may rely on:
   the time left); a DNS lookup is bounded only by the system resolver;
 * outside :func:`bounded` the transport behaves exactly like ``requests``' own.
 
-The one piece of ``urllib3``/``http.client`` machinery used beyond their documented API is the
+The pieces of ``urllib3``/``http.client`` machinery used beyond their documented API are the
 ``response_class`` attribute of ``http.client.HTTPConnection`` (the class it builds a response
 with) and ``PoolManager.pool_classes_by_scheme`` (the pool class per scheme), both plain
-attributes that ``urllib3`` 2.x itself relies on. They are confined to this module.
+attributes that ``urllib3`` 2.x itself relies on, and ``HTTPResponse._read_status`` (one status
+line), overridden so that every ``1xx`` but ``101`` is skipped as ``100 Continue`` is: nothing
+public lets a caller see past ``103 Early Hints``. They are confined to this module.
 """
 
 from __future__ import annotations
@@ -140,7 +143,8 @@ class _DeadlineReader(io.RawIOBase):
 
 class _BoundedResponse(http.client.HTTPResponse):
     """``http.client``'s response, reading through a :class:`_DeadlineReader` when it is made
-    inside :func:`bounded`."""
+    inside :func:`bounded`, and skipping every informational ``1xx`` answer (``103 Early
+    Hints`` and the like), not only ``100 Continue``."""
 
     def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
@@ -148,6 +152,15 @@ class _BoundedResponse(http.client.HTTPResponse):
         if scope is not None:
             reader = _DeadlineReader(sock, self.fp, scope)
             self.fp = io.BufferedReader(reader)
+
+    def _read_status(self) -> tuple[str, int, str]:
+        # http.client's begin() skips a 100 (and its headers) and reads the next status line,
+        # but takes any other 1xx as the final answer. Reported as a 100, an interim answer is
+        # skipped by that same loop, under the same deadline; 101 (a protocol switch) is final.
+        version, status, reason = super()._read_status()  # type: ignore[misc]
+        if 100 < status < 200 and status != 101:
+            return version, http.client.CONTINUE, reason
+        return version, status, reason
 
 
 class _HTTPConnection(urllib3.connection.HTTPConnection):

@@ -168,11 +168,26 @@ def check_wait_for(value: object) -> frozenset[str]:
         if not isinstance(item, str) or item not in KNOWN_STATUSES:
             raise InvalidInputError(
                 "wait_for",
-                f"{item!r} is not a known deployment status; known: "
+                f"{quoted(item)} is not a known deployment status; known: "
                 + ", ".join(sorted(KNOWN_STATUSES)),
             )
         statuses.add(item)
     return frozenset(statuses)
+
+
+QUOTED_CHARS = 7
+"""The most characters of a refused value an error quotes: fewer than a fragment of the key
+(:data:`provider.redaction.FRAGMENT`), so a key pasted into the wrong field is never echoed."""
+
+
+def quoted(value: object) -> str:
+    """A refused value as an error may show it: a short string whole, a longer one as its first
+    :data:`QUOTED_CHARS` characters and its length; anything else by its type."""
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}"
+    if len(value) <= QUOTED_CHARS:
+        return repr(value)
+    return f"{value[:QUOTED_CHARS]!r}... ({len(value)} characters)"
 
 
 def check_timeout(value: object, field: str = "timeout_seconds") -> float:

@@ -156,7 +156,7 @@ def wait_until_ready(
         if verdict.verdict is Verdict.READY:
             return deployment
         if verdict.verdict is Verdict.FAILED:
-            raise DeploymentFailedError(verdict.reason, deployment)
+            raise DeploymentFailedError(verdict.reason, deployment, accept=verdict.accept)
         if delay is None:
             raise _timed_out(deadline, deployment, ready)
         deadline.sleep(delay, sleep)

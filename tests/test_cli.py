@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from provider.cli import BACKOFF_SCALE_ENV, retry_policy
+from provider.client import RetryPolicy
 from provider.emulator import Emulator, Fault, deployment_path, environment_path
 from provider.models import ChainDeployment
 from tests.conftest import CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
@@ -172,15 +174,15 @@ def test_main_writes_help_to_the_given_stream(
 @pytest.mark.parametrize(
     ("argv", "field"),
     [
-        (["get", CHAIN, ACTIVE_ID, "--environment", "production"], "environment"),
-        (["get", CHAIN], "chain_deployment_id"),
-        (["get", CHAIN, "a/b"], "chain_deployment_id"),
-        (["get", "a/b", ACTIVE_ID], "chain_id"),
-        (["get", CHAIN, ACTIVE_ID, "--wait-for", "READY_ISH"], "wait_for"),
-        (["get", CHAIN, ACTIVE_ID, "--wait-for", "ACTIVE", "--timeout", "-1"], "timeout"),
-        (["get", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
-        (["check", CHAIN, ACTIVE_ID, "--environment", "production"], "environment"),
-        (["check", CHAIN, "a/b"], "chain_deployment_id"),
+        (["get", CHAIN, ACTIVE_ID, "--environment", "production"], "--environment"),
+        (["get", CHAIN], "DEPLOYMENT_ID"),
+        (["get", CHAIN, "a/b"], "DEPLOYMENT_ID"),
+        (["get", "a/b", ACTIVE_ID], "CHAIN_ID"),
+        (["get", CHAIN, ACTIVE_ID, "--wait-for", "READY_ISH"], "--wait-for"),
+        (["get", CHAIN, ACTIVE_ID, "--wait-for", "ACTIVE", "--timeout", "-1"], "--timeout"),
+        (["get", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "--api-url"),
+        (["check", CHAIN, ACTIVE_ID, "--environment", "production"], "--environment"),
+        (["check", CHAIN, "a/b"], "DEPLOYMENT_ID"),
         (
             ["check", CHAIN, ACTIVE_ID, "--allowed-status", "READY_ISH"],
             "deployment-active.statuses",
@@ -193,7 +195,7 @@ def test_main_writes_help_to_the_given_stream(
         ),
         (["check", CHAIN, ACTIVE_ID, "--level", "replica-bound=advisory"], "policy"),
         (["check", CHAIN, ACTIVE_ID, "--level", "replica-bounds=strict"], "enforcementLevel"),
-        (["check", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "base_url"),
+        (["check", CHAIN, ACTIVE_ID, "--api-url", "http://example.com"], "--api-url"),
     ],
     ids=[
         "id-and-environment",
@@ -306,14 +308,74 @@ def test_a_non_retryable_server_error_exits_3_at_once(api_env: Emulator) -> None
     assert len(api_env.requests) == 1
 
 
-def test_server_error_forever_exits_3_after_the_default_retries(api_env: Emulator) -> None:
-    # The CLI uses the default retry policy: 5 attempts, backing off ~0.5+1+2+4 s in between.
+def test_server_error_forever_exits_3_after_the_default_retries(
+    api_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CLI uses the default retry policy: 5 attempts, backing off ~0.5+1+2+4 s in between,
+    # here scaled down by the CLI's documented seam (same attempts, same deadline).
+    monkeypatch.setenv(BACKOFF_SCALE_ENV, "0.01")
     api_env.add_fault(Fault("status", status=503, times=None))
     code, _, err = run("get", CHAIN, ACTIVE_ID)
     assert code == 3
     assert "ServerError" in err and "HTTP 503" in err and "Service unavailable" in err
     assert "after 5 attempts" in err
     assert [r.status for r in api_env.requests] == [503] * 5
+
+
+def test_the_backoff_seam_shortens_only_the_waits_of_the_default_policy() -> None:
+    default = RetryPolicy()
+    scaled = retry_policy({BACKOFF_SCALE_ENV: "0.01"})
+    assert retry_policy({}) == default
+    assert (scaled.max_attempts, scaled.max_elapsed) == (default.max_attempts, default.max_elapsed)
+    assert scaled.backoff.initial == pytest.approx(default.backoff.initial * 0.01)
+    assert scaled.backoff.cap == pytest.approx(default.backoff.cap * 0.01)
+    assert scaled.max_retry_after == pytest.approx(default.max_retry_after * 0.01)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "2", "nan", "fast"])
+def test_a_backoff_scale_that_would_not_shorten_the_waits_exits_2_naming_it(
+    api_env: Emulator, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(BACKOFF_SCALE_ENV, value)
+    code, _, err = run("get", CHAIN, ACTIVE_ID)
+    assert code == 2
+    assert f"invalid {BACKOFF_SCALE_ENV}" in err
+    assert api_env.requests == []
+
+
+def test_the_backoff_seam_reaches_the_command_line_process(emulator: Emulator) -> None:
+    emulator.add_fault(Fault("status", status=503, times=None))
+    proc = run_process(
+        "get", CHAIN, ACTIVE_ID, env=process_env(emulator, **{BACKOFF_SCALE_ENV: "0.001"})
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "after 5 attempts" in proc.stderr
+    assert [r.status for r in emulator.requests] == [503] * 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "named", "not_named"),
+    [
+        (["get", CHAIN, ACTIVE_ID, "--timeout", "-1"], "invalid --timeout:", "timeout_seconds"),
+        (["get", CHAIN, "a/b"], "invalid DEPLOYMENT_ID:", "chain_deployment_id"),
+        (["get", CHAIN], "one of DEPLOYMENT_ID or --environment", "chain_deployment_id"),
+        (
+            ["get", CHAIN, ACTIVE_ID, "-e", "production"],
+            "give either DEPLOYMENT_ID or --environment",
+            "chain_deployment_id",
+        ),
+        (["get", CHAIN, ACTIVE_ID, "--wait-for", "NOPE"], "invalid --wait-for:", "wait_for"),
+        (["get", "a b", ACTIVE_ID], "invalid CHAIN_ID:", "chain_id"),
+        (["get", CHAIN, ACTIVE_ID, "--api-url", "ftp://x"], "invalid --api-url:", "base_url"),
+    ],
+)
+def test_an_invalid_input_is_named_as_the_command_line_spells_it(
+    api_env: Emulator, argv: list[str], named: str, not_named: str
+) -> None:
+    code, _, err = run(*argv)
+    assert code == 2
+    assert named in err
+    assert not_named not in err
 
 
 @pytest.mark.parametrize(
@@ -430,3 +492,45 @@ def test_the_readmes_command_line_section_runs_as_shown(emulator: Emulator, tmp_
     assert f"deployment {ACTIVE_ID} is ACTIVE" in waiting.stderr
     assert check.stdout.rstrip().endswith("check passed")
     assert emulator.methods() == {"GET"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["get", CHAIN, TEST_KEY],
+        ["get", TEST_KEY, ACTIVE_ID],
+        ["get", CHAIN, "--environment", TEST_KEY],
+        ["get", CHAIN, ACTIVE_ID, "--wait-for", TEST_KEY],
+        ["check", CHAIN, ACTIVE_ID, "--config", TEST_KEY],
+        ["check", CHAIN, ACTIVE_ID, "--level", f"{TEST_KEY}=advisory"],
+    ],
+    ids=["deployment-id", "chain-id", "environment", "wait-for", "config-path", "level"],
+)
+def test_a_key_pasted_into_an_argument_is_refused_without_echoing_it(
+    api_env: Emulator, argv: list[str]
+) -> None:
+    code, _, err = run(*argv)  # run() fails the test if any 8 characters of the key show
+    assert code == 2, err
+    assert err.startswith("error: invalid ")
+    assert api_env.requests == []  # the key is not sent in a URL either
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"allowed-instance-types": {"instanceTypes": TEST_KEY}},
+        {"replica-bounds": {"minReplica": TEST_KEY}},
+        {TEST_KEY: {}},
+        {"allowed-instance-types": {TEST_KEY: 1}},
+    ],
+    ids=["list-value", "number-value", "rule-name", "setting-name"],
+)
+def test_a_key_pasted_into_the_config_file_is_not_echoed(
+    api_env: Emulator, tmp_path: Path, document: dict[str, object]
+) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps(document))
+    code, _, err = run("check", CHAIN, ACTIVE_ID, "--config", str(config))
+    assert code == 2, err
+    assert "invalid" in err
+    assert api_env.requests == []

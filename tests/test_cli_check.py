@@ -454,7 +454,7 @@ def test_a_ci_job_gates_on_the_exit_code(emulator: Emulator) -> None:
     assert ("deployment-active", "Generator", "BUILD_FAILED", "one of ACTIVE") in violations(body)
     usage = run_process(CHAIN, emulator=emulator)
     assert usage.returncode == 2
-    assert "chain_deployment_id" in usage.stderr
+    assert "DEPLOYMENT_ID" in usage.stderr
     assert len(emulator.requests) == 2
 
 

@@ -863,6 +863,57 @@ def test_scenario_scaled_to_zero() -> None:
         assert env["current_deployment"]["status"] == "SCALED_TO_ZERO"
 
 
+@pytest.mark.parametrize(
+    ("name", "first", "later"),
+    [("rollout", "BUILDING", "ACTIVE"), ("build-failed", "BUILDING", "BUILD_FAILED")],
+)
+def test_a_timed_scenario_starts_at_its_first_request_not_at_the_emulators_start(
+    name: str, first: str, later: str
+) -> None:
+    clock = FakeClock()
+    with Emulator(clock=clock) as emu:
+        apply_scenario(emu, name)
+        clock.now += 600  # the user tries it ten minutes after starting the emulator
+        env = environment_path(CHAIN, "production")
+        assert get(emu, env).json()["current_deployment"]["status"] == first
+        clock.now += 60
+        assert get(emu, env).json()["current_deployment"]["status"] == later
+
+
+def test_the_stuck_scenario_stays_in_progress_forever() -> None:
+    clock = FakeClock()
+    with Emulator(clock=clock) as emu:
+        apply_scenario(emu, "stuck")
+        env = environment_path(CHAIN, "production")
+        for _ in range(3):
+            body = get(emu, env).json()["current_deployment"]
+            assert body["id"] == "dpstuck1" and body["status"] == "DEPLOYING"
+            by_name = {c["name"]: c["status"] for c in body["chainlets"]}
+            assert by_name["Generator"] == "LOADING_MODEL"
+            clock.now += 10**6
+
+
+WAIT_1S = ("--wait-for", "ACTIVE", "--timeout", "1")
+
+
+def test_the_stuck_scenario_lets_a_user_try_a_timeout_from_the_command_line() -> None:
+    with Emulator() as emu:
+        apply_scenario(emu, "stuck")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BASETEN_")}
+        env.update(BASETEN_API_URL=emu.url, BASETEN_API_KEY=DEFAULT_API_KEY)
+        result = subprocess.run(
+            [sys.executable, "-m", "provider", "get", CHAIN, "-e", "production", *WAIT_1S],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 4, result.stderr
+    assert "dpstuck1" in result.stderr and "DEPLOYING" in result.stderr
+
+
 def test_scenario_drift() -> None:
     with Emulator() as emu:
         apply_scenario(emu, "drift")

@@ -200,6 +200,37 @@ def test_preview_keeps_inputs_from_unknown_outputs_unknown(
     assert repr(endpoint.inputs["chain_deployment_id"]).startswith("<pulumi.output.Unknown")
 
 
+def test_a_programs_apply_sees_integers_as_int_and_declared_nulls_as_none(
+    emulator: Emulator,
+) -> None:
+    # The engine turns every number into a float (1.0) and drops nulls inside maps; a program
+    # reading chainlets, by list, by name or through get(), sees the declared types.
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        import pulumi
+
+        from provider.resource import ChainDeployment
+
+        created = ChainDeployment("created", chain_id=CHAIN, chain_deployment_id="dp3m8x1v")
+        read = ChainDeployment.get("read", f"{CHAIN}/dp3m8x1v")
+        pulumi.export("list", created.chainlets.apply(lambda v: seen.setdefault("list", v)))
+        pulumi.export(
+            "by_name", created.chainlets_by_name.apply(lambda v: seen.setdefault("by_name", v))
+        )
+        pulumi.export("get", read.chainlets.apply(lambda v: seen.setdefault("get", v)))
+
+    run_program(program, config={"baseten:apiKey": TEST_KEY, "baseten:apiUrl": emulator.url})
+    chainlets = [*seen["list"], *seen["by_name"].values(), *seen["get"]]
+    assert len(chainlets) == 9
+    for chainlet in chainlets:
+        assert type(chainlet["active_replica_count"]) is int
+        settings = chainlet["autoscaling_settings"]
+        for name in ("min_replica", "max_replica", "concurrency_target", "autoscaling_window"):
+            assert type(settings[name]) is int, (name, settings[name])
+        assert "target_in_flight_tokens" in settings and settings["target_in_flight_tokens"] is None
+
+
 def test_make_demo_runs_the_root_program_and_prints_integers_as_integers() -> None:
     # The README's first command, run for real (`python -m provider.demo` under make).
     result = run_make("demo")

@@ -287,6 +287,47 @@ def test_a_404_message_holding_a_lone_surrogate_is_a_not_found_diagnostic(ws: Wo
     assert "gone \\ud800" in text
 
 
+# The source line terraform quotes under a diagnostic: the attribute its path points at.
+AT_CHAIN_ID = "chain_id = var.chain_id"
+AT_DEPLOYMENT_ID = "chain_deployment_id = var.chain_deployment_id"
+AT_ENVIRONMENT = "environment = var.chain_deployment_id == null ? var.environment : null"
+
+
+def test_a_typoed_chain_id_is_a_missing_chain_underlined_at_chain_id(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    ws.vars["chain_id"] = "chtypo99"  # read by environment (production)
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain not found" in text
+    assert "chain 'chtypo99' was not found" in text
+    assert AT_CHAIN_ID in text
+    assert AT_DEPLOYMENT_ID not in text and AT_ENVIRONMENT not in text
+    assert emulator.requests[-1].path == chain_path("chtypo99")  # asked, under one deadline
+
+
+def test_a_missing_environment_is_underlined_at_environment(ws: Workspace) -> None:
+    ws.vars["environment"] = "prodution"
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Environment not found" in text
+    assert "environment 'prodution' of chain 'ch7k2p9q' was not found" in text
+    assert AT_ENVIRONMENT in text
+    assert AT_CHAIN_ID not in text and AT_DEPLOYMENT_ID not in text
+
+
+def test_the_way_out_of_a_resting_state_is_written_in_hcl(ws: Workspace) -> None:
+    ws.vars.update(chain_deployment_id="dpzero01", wait_for='["ACTIVE"]')
+    result = ws.plan()
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Chain deployment dpzero01 will not become ready" in text
+    assert 'wait_for = ["ACTIVE", "SCALED_TO_ZERO"]' in text
+    assert "wait_for=[" not in text and "['" not in text
+
+
 def test_a_rejected_key_is_an_auth_diagnostic_and_is_never_printed(
     ws: Workspace, emulator: Emulator
 ) -> None:
@@ -685,7 +726,12 @@ def test_the_mirror_entry_has_terraforms_unpacked_layout_and_starts_this_python(
     executable = mirror.write_entry(tmp_path, os_arch="linux_amd64")
     host, namespace, type_ = cliconfig.PROVIDER_ADDRESS.split("/")
     assert executable == (
-        tmp_path / host / namespace / type_ / __version__ / "linux_amd64"
+        tmp_path
+        / host
+        / namespace
+        / type_
+        / __version__
+        / "linux_amd64"
         / f"terraform-provider-baseten_v{__version__}"
     )
     assert os.access(executable, os.X_OK)

@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog="python -m provider.emulator",
         description="Serve a local stand-in for the Baseten chains API on 127.0.0.1.",
-        epilog="scenarios:\n" + "\n".join(lines),
+        epilog="scenarios (a timed one counts from its deployment's first request):\n"
+        + "\n".join(lines),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 

@@ -91,13 +91,15 @@ def _scenario_default(emu: Emulator) -> None:
 
 
 def _roll_out(emu: Emulator, deployment_id: str, steps: list[Step]) -> None:
-    """The default fixtures, and a new deployment in production that goes through ``steps``."""
+    """The default fixtures, and a new deployment in production that goes through ``steps``,
+    timed from its first request (not from the emulator's start: a user who tries it a minute
+    later still sees it from the beginning)."""
     load_default_fixtures(emu)
     emu.add_deployment(
         RAG_CHAIN, make_deployment(RAG_CHAIN, deployment_id, created_at="2026-11-27T12:00:00Z")
     )
     emu.set_environment(RAG_CHAIN, "production", deployment_id)
-    emu.set_timeline(RAG_CHAIN, deployment_id, steps)
+    emu.set_timeline(RAG_CHAIN, deployment_id, steps, start="first_request")
 
 
 def _scenario_rollout(emu: Emulator) -> None:
@@ -113,6 +115,20 @@ def _scenario_rollout(emu: Emulator) -> None:
                 after_seconds=6,
             ),
             Step("ACTIVE", after_seconds=8),
+        ],
+    )
+
+
+def _scenario_stuck(emu: Emulator) -> None:
+    # One step and no way on: the deployment never leaves DEPLOYING, whatever the clock says.
+    _roll_out(
+        emu,
+        "dpstuck1",
+        [
+            Step(
+                "DEPLOYING",
+                {"Entrypoint": "ACTIVE", "Retriever": "ACTIVE", "Generator": "LOADING_MODEL"},
+            )
         ],
     )
 
@@ -174,15 +190,21 @@ SCENARIOS: dict[str, tuple[str, Callable[[Emulator], None]]] = {
     ),
     "rollout": (
         "ch7k2p9q/dprollout in production: BUILDING, DEPLOYING at 3 s, Generator "
-        "LOADING_MODEL at 6 s, ACTIVE at 8 s",
+        "LOADING_MODEL at 6 s, ACTIVE at 8 s (seconds from its first request)",
         _scenario_rollout,
+    ),
+    "stuck": (
+        "ch7k2p9q/dpstuck1 in production: DEPLOYING forever (Generator LOADING_MODEL), to "
+        "try --wait-for and --timeout",
+        _scenario_stuck,
     ),
     "flaky": (
         "default fixtures; the first request gets 503, the second 429 with Retry-After: 1",
         _scenario_flaky,
     ),
     "build-failed": (
-        "ch7k2p9q/dpbroken in production: BUILDING, then BUILD_FAILED on Generator at 4 s",
+        "ch7k2p9q/dpbroken in production: BUILDING, then BUILD_FAILED on Generator at 4 s "
+        "(from its first request)",
         _scenario_build_failed,
     ),
     "scaled-to-zero": (

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from ..errors import InvalidInputError, UnknownNameError
@@ -33,8 +33,9 @@ class Step:
     The deployment takes ``status``; each chainlet takes ``chainlet_statuses[name]`` if given,
     else ``status``. A step is reached once the deployment has been served ``after_requests``
     times before the current request, or once ``after_seconds`` of emulator-clock time have
-    passed since ``set_timeline`` (whichever comes first); a step with neither is reached at
-    once. The last reached step is the one served.
+    passed since the timeline's clock started (whichever comes first): at ``set_timeline``, or
+    at the deployment's first request when it was set with ``start="first_request"``. A step
+    with neither is reached at once. The last reached step is the one served.
     """
 
     status: str
@@ -73,7 +74,7 @@ class Step:
 @dataclass
 class _Timeline:
     steps: tuple[Step, ...]
-    started: float
+    started: float | None  # None: the clock starts at the deployment's first request
     served: int = 0
 
 
@@ -183,16 +184,27 @@ class ChainStore:
                 elif deployment.get("environment") == name:
                     deployment["environment"] = None
 
-    def set_timeline(self, chain_id: str, deployment_id: str, steps: Sequence[Step]) -> None:
+    def set_timeline(
+        self,
+        chain_id: str,
+        deployment_id: str,
+        steps: Sequence[Step],
+        *,
+        start: Literal["now", "first_request"] = "now",
+    ) -> None:
         """Make a stored deployment change status over time (see :class:`Step`).
 
-        The clock starts and the served count resets now. Store the deployment in its final
-        settled shape: while a step gives a chainlet an in-progress status its
-        ``autoscaling_settings`` is served as null and ``active_replica_count`` as 0; otherwise
-        the stored values are served. "Served" counts GETs of the deployment path and
-        environment lookups whose current deployment this is. :class:`UnknownNameError` (a
-        ``KeyError``) for an unknown deployment; :class:`InvalidInputError` (a ``ValueError``)
-        for no steps or a step naming an unknown chainlet.
+        The served count resets now; the clock starts now, or with ``start="first_request"``
+        when the deployment is first served (how the scenarios run: a rollout tried a minute
+        after the emulator started still starts at its first step).
+
+        Store the deployment in its final settled shape: while a step gives a chainlet an
+        in-progress status its ``autoscaling_settings`` is served as null and
+        ``active_replica_count`` as 0; otherwise the stored values are served. "Served" counts
+        GETs of the deployment path and environment lookups whose current deployment this is.
+        :class:`UnknownNameError` (a ``KeyError``) for an unknown deployment;
+        :class:`InvalidInputError` (a ``ValueError``) for no steps or a step naming an unknown
+        chainlet.
         """
         steps = tuple(steps)
         if not steps:
@@ -209,7 +221,8 @@ class ChainStore:
                     raise InvalidInputError(
                         "steps", f"a step names unknown chainlets {sorted(unknown)}"
                     )
-            chain.timelines[deployment_id] = _Timeline(steps=steps, started=self.clock())
+            started = self.clock() if start == "now" else None
+            chain.timelines[deployment_id] = _Timeline(steps=steps, started=started)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -299,7 +312,10 @@ class ChainStore:
         timeline = chain.timelines.get(deployment_id)
         if timeline is None:
             return deployment
-        elapsed = self.clock() - timeline.started
+        now = self.clock()
+        if timeline.started is None:
+            timeline.started = now
+        elapsed = now - timeline.started
         step = None
         for candidate in timeline.steps:
             if candidate.reached(timeline.served, elapsed):

@@ -62,6 +62,7 @@ from ..inputs import (
 from ..lookup import DeploymentQuery
 from ..models import Chain, ChainDeployment
 from ..outputs import OUTPUTS, deployment_outputs
+from ..status import wait_for_example
 from . import diagnostics
 from ._tf import (
     Attribute,
@@ -84,6 +85,10 @@ API_KEY_HINT = (
     'set api_key in the provider "baseten" block (from a sensitive variable) or export '
     "BASETEN_API_KEY"
 )
+
+
+_MISSING = {"chain_id": "Chain", "environment": "Environment"}
+"""What is missing when a 404 is the fault of this input (the summary's first word)."""
 
 
 def is_known(value: Any) -> bool:
@@ -139,13 +144,20 @@ def add_diagnostic(
             "key that can see this chain."
         )
     elif isinstance(exc, NotFoundError):
-        summary, path = f"{kind} not found", [lookup_field] if lookup_field else None
+        # The input at fault when the core knows it (a missing chain is chain_id's fault, not
+        # the deployment's or the environment's), else the one the lookup went by.
+        at_fault = exc.field if exc.field in schema_fields else lookup_field
+        summary = f"{_MISSING.get(at_fault or '', kind)} not found"
+        path = [at_fault] if at_fault else None
     elif isinstance(exc, TransportError):
         detail += ". Check api_url / BASETEN_API_URL, proxies and the network."
     elif isinstance(exc, DeploymentNotReadyError):
         name = exc.deployment.id if exc.deployment is not None else subject
         if isinstance(exc, DeploymentFailedError):
             summary, path = f"Chain deployment {name} will not become ready", ["wait_for"]
+            if exc.accept:  # the way out, in HCL
+                hcl = wait_for_example(exc.accept, assign=" = ")
+                detail = detail.replace(wait_for_example(exc.accept), hcl)
         elif isinstance(exc, DeploymentTimeoutError):
             summary, path = f"Timed out waiting for chain deployment {name}", ["timeout_seconds"]
     diagnostics.error(diags, summary, detail, path=path)
