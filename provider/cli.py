@@ -91,9 +91,9 @@ oversized name cannot widen every row of the table."""
 
 
 def say(stream: TextIO, text: str) -> None:
-    """Write ``text`` and a newline to ``stream``, each line through
-    :func:`provider.text.printable`: the one way a readable line leaves the command."""
-    stream.write("".join(printable(line) + "\n" for line in text.split("\n")))
+    """Write ``text`` and a newline to ``stream``, with the API key redacted and each line
+    through :func:`provider.text.printable`: the one way a readable line leaves the command."""
+    stream.write("".join(printable(line) + "\n" for line in _without_key(text).split("\n")))
 
 
 def _cell(text: str) -> str:
@@ -551,7 +551,7 @@ class StatusLine:
     def progress(self, progress: Progress) -> None:
         if self.live and not progress.changed:
             # The one deliberate control sequence: return and clear the line, then the text.
-            self.err.write(f"\r\x1b[K{printable(str(progress))}")
+            self.err.write(f"\r\x1b[K{printable(_without_key(str(progress)))}")
             self.open_line = True
         else:
             self.end_line()
@@ -591,7 +591,7 @@ def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.E
 
 def _without_key(text: str) -> str:
     """``text`` with the API key (from the environment) redacted: whatever was pasted where
-    (an id, a config file, a flag), an error never echoes the key."""
+    (an id, a config file, a flag), no line the command prints echoes the key."""
     key = os.environ.get(credentials.API_KEY_ENV)
     return Redactor(key).text(text) if key else text
 
@@ -633,7 +633,7 @@ def main(
         named = f"{type(exc).__name__}: " if isinstance(exc, ApiError) else ""
         hint = f" (export {credentials.API_KEY_ENV})" if is_about_api_key(exc) else ""
         text = spelled(exc) if isinstance(exc, InvalidInputError) else one_line(exc)
-        say(err, f"error: {named}{_without_key(text)}{hint}")
+        say(err, f"error: {named}{text}{hint}")
         return presentation(exc).exit_code
     except KeyboardInterrupt:
         cancel.set()

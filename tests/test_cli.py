@@ -515,6 +515,15 @@ def test_a_key_pasted_into_an_argument_is_refused_without_echoing_it(
     assert api_env.requests == []  # the key is not sent in a URL either
 
 
+def test_a_key_pasted_as_an_allowed_instance_type_is_not_echoed_in_the_report(
+    api_env: Emulator,
+) -> None:
+    # Not an error: the check runs and reports the violation, whose text quotes the setting.
+    code, out, _ = run("check", CHAIN, ACTIVE_ID, "--instance-type", TEST_KEY)
+    assert code == 1, out  # run() fails the test if any 8 characters of the key show
+    assert "expected one of <redacted>" in out
+
+
 @pytest.mark.parametrize(
     "document",
     [
