@@ -59,6 +59,7 @@ from . import credentials, transport, validation
 from ._version import __version__
 from .backoff import Backoff
 from .deadline import Deadline
+from .decoding import decode_json
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -73,7 +74,7 @@ from .errors import (
     TransportError,
 )
 from .models import Chain, ChainDeployment, ChainEnvironment
-from .redaction import Redactor, ResponseTooDeepError, guard_logs
+from .redaction import RedactionTimeoutError, Redactor, guard_logs
 from .text import printable
 
 log = logging.getLogger(__name__)
@@ -334,17 +335,39 @@ class BasetenClient:
         deadline: Deadline | None = None,
         on_warning: Warn | None = None,
     ) -> _M:
+        """GET ``path`` and return the answer as ``model``: the body decoded once, strictly
+        (:func:`~provider.decoding.decode_json`), redacted within the call's bound, and that
+        redacted value validated; the model never sees anything redaction did not."""
         warn = on_warning or self._on_warning
+        bound, callers = self._bound(deadline)
         body = self._get(path, what=what, deadline=deadline, warn=warn)
-        body, echoed = self._redactor.json_body(body)
+        decoded = decode_json(body, redact=self._redactor.text)
+        try:
+            clean, echoed = self._redactor.value(decoded, bound)
+        except RedactionTimeoutError:
+            late = RedactionTimeoutError(bound.budget, host=self._host)
+            late.out_of_time = callers
+            raise late from None
         if echoed:
             warn(ECHO_WARNING)
         try:
-            return model.model_validate_json(body)
+            # Re-encoded, the checked value is validated as JSON (the models' rules are JSON's:
+            # an RFC 3339 string is a timestamp); allow_nan=False holds the decoder's promise.
+            return model.model_validate_json(json.dumps(clean, allow_nan=False))
         except ValidationError as exc:
-            error = _format_error(exc, body, self._redactor.text)
+            error = _format_error(exc, self._redactor.text)
         # Raised outside the except block: the error carries no chain back to the body.
         raise error
+
+    def _bound(self, deadline: Deadline | None) -> tuple[Deadline, bool]:
+        """The bound of one call: the caller's ``deadline`` or the client's own budget,
+        whichever ends first; and whether it is the caller's (then a shortfall of time is
+        charged to the caller: ``out_of_time``)."""
+        policy = self._retry
+        if deadline is None:
+            return Deadline.after(policy.max_elapsed, clock=self._clock), False
+        bound = deadline.sooner(policy.max_elapsed)
+        return bound, bound.at >= deadline.at
 
     def _take_turn(self, bound: Deadline, callers: bool) -> None:
         """Wait for one of the ``max_in_flight`` turns, no longer than ``bound`` allows; the
@@ -373,13 +396,7 @@ class BasetenClient:
         """GET ``path`` with retries, within ``deadline`` and the client's own budget; the
         raw body of a 200."""
         policy = self._retry
-        if deadline is None:
-            bound = Deadline.after(policy.max_elapsed, clock=self._clock)
-            callers = False
-        else:
-            bound = deadline.sooner(policy.max_elapsed)
-            # The caller's deadline, not our budget, is what a shortfall of time is charged to.
-            callers = bound.at >= deadline.at
+        bound, callers = self._bound(deadline)
         read_timeout = self._timeout[1]
         attempt = 0
         while True:
@@ -553,18 +570,9 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _format_error(
-    exc: ValidationError, body: bytes, redact: Callable[[str], str]
-) -> ResponseFormatError:
-    """Name the first offending field; call malformed JSON what it is."""
+def _format_error(exc: ValidationError, redact: Callable[[str], str]) -> ResponseFormatError:
+    """Name the first offending field (the body already parsed: see ``decode_json``)."""
     first = exc.errors(include_url=False, include_input=False)[0]
-    if not body.strip():
-        return ResponseFormatError("the response body is empty")
-    if first["type"] == "json_invalid":
-        detail = str(first.get("ctx", {}).get("error", first["msg"]))
-        if "EOF" in detail or "eof" in detail:
-            return ResponseFormatError(f"the response body is truncated JSON ({detail})")
-        return ResponseFormatError(f"the response body is not valid JSON ({detail})")
     loc = redact(_field_path(first["loc"]))
     message = redact(str(first["msg"]))
     if not loc:
@@ -601,22 +609,24 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
     """Baseten's message for an error response, whatever shape the body has, with the key
     redacted before anything is cut; and whether the response echoed the key.
 
-    A JSON body is decoded first (so escapes cannot hide the key), then every string in it is
-    redacted; its ``message``/``error``/``detail`` string is the message, else the whole JSON.
-    Any other body is redacted as text, stripped of tags and shortened.
+    The body goes through the one strict decoder (:func:`~provider.decoding.decode_json`), so
+    escapes cannot hide the key, and every string of it is redacted; its
+    ``message``/``error``/``detail`` string is the message, else the whole JSON. A body that
+    looks like JSON but is not strict JSON is not quoted (a ``NaN`` or ``\\ud800`` in it
+    would be no safer to show than to parse): the message says why. Any other body is
+    redacted as text, stripped of tags and shortened.
     """
     text = _text(resp, body)
     reason = _shorten(redactor.text(resp.reason or ""), 80) or "no reason given"
     echoed = redactor.found_in(resp.reason or "")
     try:
-        parsed: Any = json.loads(text)
-    except (ValueError, RecursionError):
+        parsed: Any = decode_json(body, redact=redactor.text)
+    except ResponseFormatError as exc:
+        if text.lstrip()[:1] in ("{", "["):
+            return f"{reason}: {exc.message}", echoed
         parsed = _NOT_JSON
     if parsed is not _NOT_JSON:
-        try:
-            parsed, hit = redactor.value(parsed)
-        except ResponseTooDeepError:
-            parsed, hit = _NOT_JSON, redactor.found_in(text)
+        parsed, hit = redactor.value(parsed)
         echoed = echoed or hit
     if isinstance(parsed, dict):
         for key in ("message", "error", "detail"):

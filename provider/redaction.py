@@ -2,56 +2,108 @@
 
 A server may echo the key anywhere: in an error page, a JSON error whose ``message`` is an
 object, an extra field of a 200, a chainlet's name, spelled with JSON escapes
-(``\\u0073k-...``), or cut short (``sk-test-LE``). So a :class:`Redactor` removes not only the
-key but every run of :data:`FRAGMENT` or more of its consecutive characters, and it works on
-decoded text: :meth:`Redactor.json_body` decodes a JSON body, redacts every string in it (keys
-included) and encodes it again.
+(``\\u0073k-...``), cut short (``sk-test-LE``) or with invisible characters between its
+characters (a zero-width space every few). So a :class:`Redactor` removes not only the key but
+every run of :data:`FRAGMENT` or more of its consecutive characters, with the characters of
+:data:`provider.text.INVISIBLE` skipped when matching (and removed with the run they sit in),
+and it works on decoded text: a body is decoded once (:mod:`provider.decoding`) and
+:meth:`Redactor.value` redacts every string of the decoded value, keys included.
 
 What a caller may rely on: after :meth:`Redactor.text`, no run of ``FRAGMENT`` characters of the
-key is left in the text (a key shorter than that is removed whole). Redact *before* shortening
-a text, or a cut could leave the start of the key behind. :func:`guard_logs` does the same for
-``urllib3``'s log records, which quote header lines a server sent that did not parse.
+key is left in the text, not even with invisible characters between them (a key shorter than
+that is removed whole). Redact *before* shortening a text, or a cut could leave the start of the
+key behind. The cost is linear in the text's length, whatever the key's length (a set of the
+key's runs, looked up at every fourth character of the text), and a call given a
+:class:`~provider.deadline.Deadline` checks it while it works: past it,
+:class:`RedactionTimeoutError`; on its cancel signal, :class:`~provider.errors.CancelledError`.
+:func:`guard_logs` does the same for ``urllib3``'s log records, which quote header lines a
+server sent that did not parse.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 import weakref
 from typing import Any
 
-from .errors import NotPicklableError, ResponseFormatError
+from .deadline import Deadline
+from .decoding import ResponseTooDeepError
+from .errors import NotPicklableError, TransportError
+from .text import INVISIBLE
+
+__all__ = [
+    "FRAGMENT",
+    "MARK",
+    "RedactionTimeoutError",
+    "Redactor",
+    "ResponseTooDeepError",
+    "guard_logs",
+]
 
 FRAGMENT = 8
 """The shortest run of the key's characters that is removed wherever it appears."""
 MARK = "<redacted>"
+CHECK_EVERY = 64 * 1024
+"""Characters searched between two looks at the deadline."""
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 
-class ResponseTooDeepError(ResponseFormatError):
-    """A JSON body nested too deeply to be searched (and far deeper than any real answer)."""
+class RedactionTimeoutError(TransportError):
+    """The deadline passed while an answer was searched for the key: it arrived, but too late
+    to be used. ``host`` is where it came from, when the caller knows."""
+
+    def __init__(self, seconds: float, *, host: str = "") -> None:
+        super().__init__(
+            f"timed out: the answer arrived but could not be searched for the API key within "
+            f"{seconds:.3g}s",
+            attempts=1,
+            host=host,
+        )
 
 
-def _no_constants(name: str) -> Any:
-    # NaN and Infinity are not JSON; leave the body to the validator, which says so.
-    raise ValueError(f"{name} is not JSON")
+class _Budget:
+    """Looks at a deadline once every :data:`CHECK_EVERY` characters of work."""
+
+    def __init__(self, deadline: Deadline | None) -> None:
+        self._deadline = deadline
+        self._spent = 0
+
+    def spend(self, chars: int) -> None:
+        if self._deadline is None:
+            return
+        self._spent += chars
+        if self._spent < CHECK_EVERY:
+            return
+        self._spent = 0
+        self._deadline.raise_if_cancelled()
+        if self._deadline.expired():
+            raise RedactionTimeoutError(self._deadline.budget)
 
 
 class Redactor:
     """Finds and removes ``secret`` and every ``FRAGMENT``-character run of it."""
 
     def __init__(self, secret: str) -> None:
+        secret = _INVISIBLE.sub("", secret)
         size = min(FRAGMENT, len(secret))
-        grams = sorted({secret[i : i + size] for i in range(len(secret) - size + 1)})
-        alternatives = "|".join(re.escape(g) for g in grams)
+        self._secret = secret
         self._size = size
-        self._any = re.compile(alternatives)
-        # A lookahead finds every occurrence, overlapping ones included.
-        self._each = re.compile(f"(?=({alternatives}))")
-        self._any_bytes = re.compile(
-            b"|".join(re.escape(g.encode("utf-8", "surrogatepass")) for g in grams)
-        )
+        # Every run of ``size`` characters of the key, with where it first starts in the key.
+        self._grams: dict[str, int] = {}
+        for i in range(len(secret) - size + 1):
+            self._grams.setdefault(secret[i : i + size], i)
+        # A match of ``size`` characters always holds, at an offset that is a multiple of
+        # ``_step``, a shorter ``_probe``-character run of the key: the text is probed there
+        # only, a quarter of its positions, and searched in full only around a hit.
+        self._probe = size - 3 if size > 4 else size
+        self._step = size - self._probe + 1
+        self._probes = {secret[i : i + self._probe] for i in range(len(secret) - self._probe + 1)}
+        # A match lies inside a run of the key's characters (invisible ones may interleave):
+        # one regex finds those runs in C, so text made of other characters costs little.
+        alphabet = "".join(re.escape(c) for c in sorted(set(secret)))
+        self._runs = re.compile(f"[{alphabet}{INVISIBLE}]{{{size},}}") if size else None
 
     def __repr__(self) -> str:
         return "<Redactor (secret hidden)>"
@@ -59,21 +111,45 @@ class Redactor:
     def __reduce__(self) -> Any:
         raise NotPicklableError("a Redactor holds a secret and cannot be pickled")
 
-    def found_in(self, text: str) -> bool:
+    def found_in(self, text: str, deadline: Deadline | None = None) -> bool:
         """Whether ``text`` holds the secret or a fragment of it."""
-        return self._any.search(text) is not None
+        return bool(self._spans(text, _Budget(deadline), first_only=True))
 
-    def text(self, text: str) -> str:
-        """``text`` with every fragment of the secret replaced by :data:`MARK`."""
-        if self._any.search(text) is None:
+    def text(self, text: str, deadline: Deadline | None = None) -> str:
+        """``text`` with every fragment of the secret replaced by :data:`MARK` (the same
+        object when there was none)."""
+        return self._text(text, _Budget(deadline))
+
+    def value(self, value: Any, deadline: Deadline | None = None) -> tuple[Any, bool]:
+        """A decoded JSON value with every string (object keys too) redacted, and whether
+        anything was. Raises :class:`ResponseTooDeepError` past Python's recursion limit."""
+        try:
+            return self._value(value, _Budget(deadline))
+        except RecursionError:
+            raise ResponseTooDeepError("the response body is nested too deeply") from None
+
+    def _value(self, value: Any, budget: _Budget) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            clean = self._text(value, budget)
+            return clean, clean is not value
+        if isinstance(value, list):
+            items = [self._value(v, budget) for v in value]
+            return [v for v, _ in items], any(hit for _, hit in items)
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            hit = False
+            for k, v in value.items():
+                clean_key = self._text(k, budget)
+                clean_value, value_hit = self._value(v, budget)
+                out[clean_key] = clean_value
+                hit = hit or value_hit or clean_key is not k
+            return out, hit
+        return value, False
+
+    def _text(self, text: str, budget: _Budget) -> str:
+        spans = self._spans(text, budget, first_only=False)
+        if not spans:
             return text
-        spans: list[list[int]] = []
-        for match in self._each.finditer(text):
-            start, end = match.start(), match.start() + self._size
-            if spans and start <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], end)
-            else:
-                spans.append([start, end])
         out: list[str] = []
         position = 0
         for start, end in spans:
@@ -83,46 +159,96 @@ class Redactor:
         out.append(text[position:])
         return "".join(out)
 
-    def value(self, value: Any) -> tuple[Any, bool]:
-        """A decoded JSON value with every string (object keys too) redacted, and whether
-        anything was. Raises :class:`ResponseTooDeepError` past Python's recursion limit."""
-        try:
-            return self._value(value)
-        except RecursionError:
-            raise ResponseTooDeepError("the response body is nested too deeply") from None
+    def _spans(self, text: str, budget: _Budget, *, first_only: bool) -> list[list[int]]:
+        """The merged ``[start, end)`` spans of ``text`` covered by fragments of the secret."""
+        budget.spend(len(text))
+        if self._runs is None or len(text) < self._size:
+            return []
+        spans: list[list[int]] = []
+        hidden = _INVISIBLE.search(text) is not None
+        for run in self._runs.finditer(text):
+            start = run.start()
+            chars = run.group()
+            # Invisible characters are taken out for matching; ``_shift`` maps back.
+            removed = [m.start() for m in _INVISIBLE.finditer(chars)] if hidden else []
+            if removed:
+                chars = _INVISIBLE.sub("", chars)
+            for first, last in self._matches(chars, budget, first_only):
+                a = start + _shift(removed, first) if removed else start + first
+                b = start + (_shift(removed, last - 1) + 1 if removed else last)
+                if spans and a <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], b)
+                else:
+                    spans.append([a, b])
+                if first_only:
+                    return spans
+        return spans
 
-    def _value(self, value: Any) -> tuple[Any, bool]:
-        if isinstance(value, str):
-            clean = self.text(value)
-            return clean, clean is not value
-        if isinstance(value, list):
-            items = [self._value(v) for v in value]
-            return [v for v, _ in items], any(hit for _, hit in items)
-        if isinstance(value, dict):
-            out: dict[str, Any] = {}
-            hit = False
-            for k, v in value.items():
-                clean_key = self.text(k)
-                clean_value, value_hit = self._value(v)
-                out[clean_key] = clean_value
-                hit = hit or value_hit or clean_key is not k
-            return out, hit
-        return value, False
+    def _matches(self, chars: str, budget: _Budget, first_only: bool) -> list[tuple[int, int]]:
+        """The spans of ``chars`` (no invisible characters) covered by runs of the secret."""
+        size, probe, step = self._size, self._probe, self._step
+        grams, probes = self._grams, self._probes
+        n = len(chars)
+        found: list[tuple[int, int]] = []
+        unchecked = 0  # every window starting before this is known
+        q = 0
+        while q + probe <= n:
+            if chars[q : q + probe] in probes:
+                # The windows that hold this probe at ``q``: start in [q - (size - probe), q].
+                for p in range(max(q - size + probe, unchecked), q + 1):
+                    offset = grams.get(chars[p : p + size]) if p + size <= n else None
+                    if offset is None:
+                        continue
+                    end = p + self._extend(chars, p, offset)
+                    found.append((p, end))
+                    if first_only:
+                        return found
+                    # Every window inside the match is a run of the secret too.
+                    unchecked = end - size + 1
+                    break
+                unchecked = max(unchecked, q + 1)
+                q = max(q + step, -(-unchecked // step) * step)
+            else:
+                q += step
+            if q % CHECK_EVERY < step:
+                budget.spend(CHECK_EVERY)
+        return found
 
-    def json_body(self, body: bytes) -> tuple[bytes, bool]:
-        """``body`` with the secret redacted from every decoded string, and whether it held
-        any. A body that is not UTF-8 JSON is returned as it is: it cannot become a model, and
-        the validator's errors never quote it."""
-        if b"\\" not in body and self._any_bytes.search(body) is None:
-            return body, False  # nothing escaped, nothing found: the common case, no decoding
-        try:
-            decoded = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return body, False
-        clean, hit = self.value(decoded)
-        if not hit:
-            return body, False
-        return json.dumps(clean).encode("ascii"), True
+    def _extend(self, chars: str, p: int, offset: int) -> int:
+        """How many characters from ``p`` match the secret from ``offset`` (at least
+        ``size``): galloping, then halving, so a long match costs few comparisons."""
+        secret = self._secret
+        low = self._size
+        high = min(len(secret) - offset, len(chars) - p)
+        step = 1
+        while low < high:
+            mid = min(high, low + step)
+            if chars.startswith(secret[offset + low : offset + mid], p + low):
+                low, step = mid, step * 2
+            else:
+                high = mid - 1
+                break
+        while low < high:
+            mid = (low + high + 1) // 2
+            if chars.startswith(secret[offset + low : offset + mid], p + low):
+                low = mid
+            else:
+                high = mid - 1
+        return low
+
+
+def _shift(removed: list[int], index: int) -> int:
+    """Where character ``index`` of a run without its invisible characters was in the run
+    (``removed``: the sorted positions of those taken out)."""
+    # The j-th removed character sat before index ``removed[j] - j`` of the shortened run.
+    low, high = 0, len(removed)
+    while low < high:
+        mid = (low + high) // 2
+        if removed[mid] - mid <= index:
+            low = mid + 1
+        else:
+            high = mid
+    return index + low
 
 
 class _LogRedactor(logging.Filter):
