@@ -70,18 +70,22 @@ class DeploymentQuery:
         """Exactly one GET: the deployment by id, or the environment's current deployment.
 
         The answer must match the question: a deployment of another chain, or with another
-        id, is a :class:`ResponseFormatError`, never a result. A deployment found through an
-        environment carries that environment, whatever its own field says.
+        id, an environment of another name or chain, or one whose current deployment belongs
+        to another chain, is a :class:`ResponseFormatError`, never a result (the ids in it
+        passed the same checks as the inputs, :data:`~provider.models.ApiId`). A deployment
+        found through an environment carries that environment, whatever its own field says.
         """
         if self.chain_deployment_id is not None:
             found = client.get_chain_deployment(
                 self.chain_id, self.chain_deployment_id, deadline=deadline, on_warning=on_warning
             )
-            self._check_answer(found.chain_id, found.id, self.chain_deployment_id)
+            self._check_answer("chain_id", found.chain_id, self.chain_id)
+            self._check_answer("id", found.id, self.chain_deployment_id)
             return found
         assert self.environment is not None
         env = self._environment(client, deadline, on_warning)
-        self._check_answer(env.chain_id, None, None)
+        self._check_answer("chain_id", env.chain_id, self.chain_id)
+        self._check_answer("name", env.name, self.environment)
         current = env.current_deployment
         if current is None:
             raise NotFoundError(
@@ -90,7 +94,7 @@ class DeploymentQuery:
                 f"of chain {self.chain_id!r}",
                 status=None,
             )
-        self._check_answer(current.chain_id, None, None)
+        self._check_answer("current_deployment.chain_id", current.chain_id, self.chain_id)
         return current.model_copy(update={"environment": self.environment})
 
     def _environment(
@@ -121,16 +125,13 @@ class DeploymentQuery:
             raise missing
         raise chain_missing
 
-    def _check_answer(self, chain_id: str, found_id: str | None, wanted_id: str | None) -> None:
-        if chain_id != self.chain_id:
+    def _check_answer(self, field: str, answered: str, asked: str) -> None:
+        if answered != asked:
+            what = {"id": "deployment", "name": "environment"}.get(field, "chain")
+            shown = answered if len(answered) <= 60 else answered[:57] + "..."
             raise ResponseFormatError(
-                f"asked for {self.describe()}, the API answered for chain {chain_id!r}",
-                field="chain_id",
-            )
-        if found_id != wanted_id:
-            raise ResponseFormatError(
-                f"asked for {self.describe()}, the API answered with deployment {found_id!r}",
-                field="id",
+                f"asked for {self.describe()}, the API answered for {what} {shown!r}",
+                field=field,
             )
 
     def resolve(

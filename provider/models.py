@@ -7,6 +7,7 @@ value would mislead:
 
 * unknown extra fields are kept (``model_extra``) and dumped back out;
 * optional fields may be missing;
+* the ids that become ids of ours (:data:`ApiId`) pass the same check as a user's;
 * integers must be JSON integers (no strings, booleans or fractions) and ``created_at`` an
   RFC 3339 timestamp with an offset, as the seed says: a coerced value would mislead;
 * ``status`` is open: a known value parses to a :class:`DeploymentStatus` member, any other
@@ -23,9 +24,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from .errors import UnknownNameError
+from .errors import InvalidInputError, UnknownNameError
+from .ids import check_id
 
 
 class DeploymentStatus(enum.StrEnum):
@@ -76,6 +78,19 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 Count = Annotated[int, Field(strict=True)]
 """A JSON integer: ``"1_000"``, ``"3"``, ``true`` or ``3.5`` are refused, not coerced."""
+
+
+def _api_id(value: str) -> str:
+    try:
+        return check_id("id", value)
+    except InvalidInputError as exc:
+        raise ValueError(f"not a usable id: it {exc.reason}") from None
+
+
+ApiId = Annotated[str, AfterValidator(_api_id)]
+"""An id the API answers with that becomes an id of ours (a resource id, a URL segment, an
+input of a later call): it must pass the same :func:`~provider.ids.check_id` as a user's, so
+``a/b``, ``../x`` or a 10 KB id is a format error, not a resource that no read finds."""
 
 
 class _ApiModel(BaseModel):
@@ -147,9 +162,9 @@ def duplicate_names(chainlets: Iterable[Chainlet]) -> list[str]:
 class ChainDeployment(_ApiModel):
     """``ChainDeploymentV1``: a deployment of a chain, with its chainlets."""
 
-    id: str = Field(description="The deployment's id.")
+    id: ApiId = Field(description="The deployment's id.")
     created_at: Timestamp = Field(description="When it was created (RFC 3339).")
-    chain_id: str = Field(description="The chain's id.")
+    chain_id: ApiId = Field(description="The chain's id.")
     environment: str | None = Field(
         description="The environment it serves (e.g. production), or null."
     )
@@ -173,7 +188,7 @@ class ChainDeployment(_ApiModel):
 class Chain(_ApiModel):
     """``ChainV1``: a chain (``GET /v1/chains/{chain_id}``)."""
 
-    id: str
+    id: ApiId
     name: str
     created_at: Timestamp | None = None
     deployments_count: Count | None = None
@@ -184,7 +199,7 @@ class ChainEnvironment(_ApiModel):
     """``ChainEnvironmentV1``: an environment and the deployment it currently serves."""
 
     name: str
-    chain_id: str
+    chain_id: ApiId
     current_deployment: ChainDeployment | None
     candidate_deployment: ChainDeployment | None = None
     created_at: Timestamp | None = None

@@ -169,6 +169,7 @@ class Redactor:
         for run in self._runs.finditer(text):
             start = run.start()
             chars = run.group()
+            budget.spend(len(chars))
             # Invisible characters are taken out for matching; ``_shift`` maps back.
             removed = [m.start() for m in _INVISIBLE.finditer(chars)] if hidden else []
             if removed:
@@ -192,6 +193,7 @@ class Redactor:
         found: list[tuple[int, int]] = []
         unchecked = 0  # every window starting before this is known
         q = 0
+        next_look = CHECK_EVERY
         while q + probe <= n:
             if chars[q : q + probe] in probes:
                 # The windows that hold this probe at ``q``: start in [q - (size - probe), q].
@@ -210,8 +212,9 @@ class Redactor:
                 q = max(q + step, -(-unchecked // step) * step)
             else:
                 q += step
-            if q % CHECK_EVERY < step:
+            if q >= next_look:  # a long run: look at the deadline on the way
                 budget.spend(CHECK_EVERY)
+                next_look = q + CHECK_EVERY
         return found
 
     def _extend(self, chars: str, p: int, offset: int) -> int:

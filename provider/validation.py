@@ -2,7 +2,8 @@
 
 Ids become URL path segments, the API key becomes a header and the base URL decides where the
 key is sent, so each is checked here, with an :class:`~provider.errors.InvalidInputError` that
-names the field. Nothing in this module does I/O.
+names the field. The id rule (:func:`check_id`, from :mod:`provider.ids`) is also the one the
+models apply to the ids in the API's answers. Nothing in this module does I/O.
 """
 
 from __future__ import annotations
@@ -13,44 +14,27 @@ import re
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidInputError
+from .ids import MAX_ID_LENGTH, check_id, encodable
 from .models import KNOWN_STATUSES
 
-MAX_ID_LENGTH = 128
-"""Baseten ids are short (8 characters today); anything longer than this is a mistake."""
-
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_TIMEOUT_SECONDS",
+    "check_api_key",
+    "check_base_url",
+    "check_id",
+    "check_timeout",
+    "check_wait_for",
+    "is_loopback_url",
+    "path_segment",
+]
 
 MAX_TIMEOUT_SECONDS = 365 * 24 * 3600.0
 """The longest timeout accepted: a year. Longer ones are mistakes, and sockets and waits
 cannot hold much longer ones."""
 
-# Characters that would change which URL the id lands on, or that have no business in an id.
-_FORBIDDEN_ID_CHARS = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
 _KEY_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-def check_id(field: str, value: object) -> str:
-    """Return ``value`` if it is a usable id, else raise naming ``field``.
-
-    A usable id is a non-empty string of at most :data:`MAX_ID_LENGTH` characters with no
-    whitespace, control characters, ``/``, ``\\``, ``?``, ``#``, ``%`` or ``..``.
-    """
-    if not isinstance(value, str):
-        raise InvalidInputError(field, f"must be a string, got {type(value).__name__}")
-    if not value:
-        raise InvalidInputError(field, "must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidInputError(field, f"is {len(value)} characters long (at most {MAX_ID_LENGTH})")
-    if not _encodable(value):
-        raise InvalidInputError(
-            field, "contains characters that cannot be encoded as UTF-8 (a non-UTF-8 byte?)"
-        )
-    bad = _FORBIDDEN_ID_CHARS.search(value)
-    if bad:
-        raise InvalidInputError(field, f"contains {bad.group()!r}, which is not allowed in an id")
-    if ".." in value or value == ".":
-        raise InvalidInputError(field, "must not contain '..' or be '.'")
-    return value
 
 
 def path_segment(field: str, value: object) -> str:
@@ -105,7 +89,7 @@ def check_base_url(value: object) -> str:
         raise InvalidInputError("base_url", "must be a non-empty URL string")
     if _KEY_FORBIDDEN.search(value):
         raise InvalidInputError("base_url", "contains whitespace or control characters")
-    if not _encodable(value):
+    if not encodable(value):
         raise InvalidInputError("base_url", "contains characters that cannot be encoded as UTF-8")
     try:
         parts = urlsplit(value)
@@ -206,12 +190,3 @@ def check_timeout(value: object, field: str = "timeout_seconds") -> float:
             field, f"must be at most {MAX_TIMEOUT_SECONDS:.0f} seconds (a year), got {seconds:g}"
         )
     return seconds
-
-
-def _encodable(value: str) -> bool:
-    """False for strings with lone surrogates (how Python carries undecodable bytes)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

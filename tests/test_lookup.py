@@ -132,7 +132,7 @@ def _serve(emulator: Emulator, chain_id: str, body: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("answered_chain", "answered_id", "field"),
-    [("evil/../x", "dpasked1", "chain_id"), (CHAIN, "other-dp", "id")],
+    [("otherchain", "dpasked1", "chain_id"), (CHAIN, "other-dp", "id")],
 )
 def test_an_answer_for_another_deployment_is_a_response_format_error(
     client: BasetenClient, emulator: Emulator, answered_chain: str, answered_id: str, field: str
@@ -162,6 +162,95 @@ def test_an_environment_answered_for_another_chain_is_a_response_format_error(
 
     with pytest.raises(ResponseFormatError, match="otherchain"):
         query.fetch(client)
+
+
+def _serve_environment(emulator: Emulator, body: dict[str, Any], name: str = "production") -> None:
+    emulator.add_raw_answer(
+        json.dumps(body).encode(), f"/v1/chains/{CHAIN}/environments/{name}", times=None
+    )
+
+
+def _environment(**changes: Any) -> dict[str, Any]:
+    body = {
+        "name": "production",
+        "chain_id": CHAIN,
+        "current_deployment": make_deployment(CHAIN, "dpcurr01", environment="production"),
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("answered_id", "reason"),
+    [
+        ("a/b", "contains '/'"),
+        ("../x", "contains '/'"),
+        ("..", "'..'"),
+        ("d" * 10240, "10240 characters long"),
+        ("dp 1", "contains ' '"),
+    ],
+    ids=["a/b", "../x", "..", "10 KB", "space"],
+)
+def test_a_deployment_id_in_an_environment_answer_that_no_input_could_be_is_refused(
+    client: BasetenClient, emulator: Emulator, answered_id: str, reason: str
+) -> None:
+    # It would become the resource id CHAIN/<id>, which every later Read refuses.
+    current = make_deployment(CHAIN, answered_id, environment="production")
+    _serve_environment(emulator, _environment(current_deployment=current))
+    query = DeploymentQuery.parse({"chain_id": CHAIN, "environment": "production"})
+
+    with pytest.raises(ResponseFormatError) as info:
+        query.fetch(client)
+
+    assert info.value.field == "current_deployment.id"
+    assert reason in str(info.value) and len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("ids", "field"),
+    [
+        ({"id": "a/b", "chain_id": CHAIN}, "id"),
+        ({"id": "dpasked1", "chain_id": "../x"}, "chain_id"),
+    ],
+)
+def test_ids_in_a_deployment_answer_pass_the_input_rules_too(
+    client: BasetenClient, emulator: Emulator, ids: dict[str, str], field: str
+) -> None:
+    _serve(emulator, CHAIN, {**make_deployment(CHAIN, "dpasked1"), **ids})
+    query = DeploymentQuery.parse({"chain_id": CHAIN, "chain_deployment_id": "dpasked1"})
+
+    with pytest.raises(ResponseFormatError) as info:
+        query.fetch(client)
+
+    assert info.value.field == field and "not a usable id" in str(info.value)
+
+
+def test_an_environment_answer_naming_another_environment_is_refused(
+    client: BasetenClient, emulator: Emulator
+) -> None:
+    _serve_environment(emulator, _environment(name="staging"))
+    query = DeploymentQuery.parse({"chain_id": CHAIN, "environment": "production"})
+
+    with pytest.raises(ResponseFormatError) as info:
+        query.fetch(client)
+
+    assert info.value.field == "name"
+    assert "environment production" in str(info.value) and "'staging'" in str(info.value)
+
+
+def test_an_environment_whose_current_deployment_belongs_to_another_chain_is_refused(
+    client: BasetenClient, emulator: Emulator
+) -> None:
+    # The environment's own chain_id is right: only the embedded deployment's is wrong.
+    current = make_deployment("otherchain", "dpcurr01", environment="production")
+    _serve_environment(emulator, _environment(current_deployment=current))
+    query = DeploymentQuery.parse({"chain_id": CHAIN, "environment": "production"})
+
+    with pytest.raises(ResponseFormatError) as info:
+        query.fetch(client)
+
+    assert info.value.field == "current_deployment.chain_id"
+    assert "'otherchain'" in str(info.value)
 
 
 def test_the_environment_looked_up_is_the_one_the_result_carries(

@@ -488,3 +488,26 @@ def test_parsing_never_mutates_the_input() -> None:
     ChainDeployment.model_validate(body)
 
     assert body == before
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "loc"),
+    [
+        (ChainDeployment, {"id": "a/b"}, ("id",)),
+        (ChainDeployment, {"chain_id": "../x"}, ("chain_id",)),
+        (ChainDeployment, {"id": "d" * 10240}, ("id",)),
+        (Chain, {"id": "x?y", "name": "n"}, ("id",)),
+        (ChainEnvironment, {"name": "p", "chain_id": "c#d", "current_deployment": None}, None),
+    ],
+    ids=["deployment id", "chain id", "10 KB id", "chain", "environment"],
+)
+def test_an_answered_id_that_no_input_could_be_is_refused_naming_the_field(
+    model: type[ChainDeployment | Chain | ChainEnvironment],
+    body: dict[str, Any],
+    loc: tuple[str, ...] | None,
+) -> None:
+    full = {**_deployment(), **body} if model is ChainDeployment else body
+    with pytest.raises(ValidationError) as info:
+        model.model_validate_json(json.dumps(full))
+    assert _locs(info.value) == [loc or ("chain_id",)]
+    assert "not a usable id" in str(info.value)
