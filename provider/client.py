@@ -30,8 +30,9 @@ What a caller may rely on:
 * Nothing of the API key, not even :data:`~provider.redaction.FRAGMENT` characters of it,
   appears in any message, ``repr``, log line, pickle or returned model: whatever the server
   sends back (error texts, headers, every string of a 200 body) is redacted after decoding and
-  before it is shortened or parsed, and a response that echoed the key is reported through
-  ``on_warning``.
+  before it is shortened or validated, and a response that echoed the key is reported through
+  ``on_warning``. A body is decoded once, strictly (:mod:`provider.decoding`), and the model
+  validates that value once redacted; redacting a 200 counts against the call's deadline.
 """
 
 from __future__ import annotations

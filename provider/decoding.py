@@ -18,9 +18,9 @@ What a caller may rely on: :func:`decode_json` returns a value made of ``dict`` 
 * nesting is at most :data:`MAX_DEPTH` deep.
 
 Anything else is a :class:`~provider.errors.ResponseFormatError` that says why and, past the
-syntax, names the field (``chainlets[0].autoscaling_settings.max_replica``). Field names come
-from the server: they are passed through the caller's ``redact`` and shortened before they are
-shown.
+syntax, names the field (``chainlets[0].autoscaling_settings.max_replica``). Field names and
+numbers come from the server: they are passed through the caller's ``redact`` and shortened
+before they are shown.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
 """The deepest nesting accepted (a chain deployment is 4 levels deep)."""
 _MAX_NAME_CHARS = 40
+_MAX_PATH_CHARS = 200
 # More digits than this cannot be within MAX_SAFE_INTEGER (16 digits); int() is never asked.
 _MAX_INT_DIGITS = 17
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -50,11 +51,14 @@ class ResponseTooDeepError(ResponseFormatError):
 class _Refused(ValueError):
     """Found while decoding; turned into a :class:`ResponseFormatError` with the field path."""
 
-    def __init__(self, path: tuple[int | str, ...], reason: str, *, deep: bool = False) -> None:
+    def __init__(
+        self, path: tuple[int | str, ...], reason: str, *, deep: bool = False, number: str = ""
+    ) -> None:
         super().__init__(reason)
         self.path = path
         self.reason = reason
         self.deep = deep
+        self.number = number
 
 
 class _HugeInt:
@@ -119,8 +123,12 @@ def decode_json(body: bytes, *, redact: Callable[[str], str]) -> Any:
         shown = _shown_path(exc.path, redact)
         where = f" (at field {shown!r})" if shown else ""
         error_type = ResponseTooDeepError if exc.deep else ResponseFormatError
+        reason = exc.reason
+        if exc.number:
+            # A number the server sent: redacted (before it is cut), like every name.
+            reason = _out_of_range(redact(exc.number))
         raise error_type(
-            f"the response body cannot be used{where}: {exc.reason}", field=shown or None
+            f"the response body cannot be used{where}: {reason}", field=shown or None
         ) from None
     except RecursionError:
         raise ResponseTooDeepError("the response body is nested too deeply") from None
@@ -141,9 +149,9 @@ def _check(value: Any, path: tuple[int | str, ...], depth: int) -> None:
         pass
     elif isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise _Refused(path, _out_of_range(str(value)))
+            raise _Refused(path, "out of range", number=str(value))
     elif isinstance(value, _HugeInt):
-        raise _Refused(path, _out_of_range(value.digits))
+        raise _Refused(path, "out of range", number=value.digits)
     elif isinstance(value, _Constant):
         raise _Refused(path, f"{value.name} is not a JSON number")
     elif isinstance(value, float):
@@ -164,7 +172,7 @@ def _check(value: Any, path: tuple[int | str, ...], depth: int) -> None:
 
 
 def _out_of_range(digits: str) -> str:
-    shown = digits if len(digits) <= 24 else f"{digits[:12]}... ({len(digits)} digits)"
+    shown = digits if len(digits) <= 24 else f"{digits[:12]}... ({len(digits)} characters)"
     return f"the integer {shown} is out of range (at most {MAX_SAFE_INTEGER} either side of 0)"
 
 
@@ -181,4 +189,4 @@ def _shown_path(path: tuple[int | str, ...], redact: Callable[[str], str]) -> st
             name = name[: _MAX_NAME_CHARS - 3] + "..."
         name = name.encode("utf-8", "backslashreplace").decode("utf-8")
         out += f".{name}" if out else name
-    return out
+    return out if len(out) <= _MAX_PATH_CHARS else out[: _MAX_PATH_CHARS - 3] + "..."
