@@ -344,7 +344,7 @@ class BasetenClient:
         body = self._get(path, what=what, deadline=deadline, warn=warn)
         decoded = decode_json(body, redact=self._redactor.text)
         try:
-            clean, echoed = self._redactor.value(decoded, bound)
+            clean, echoed = self._redactor.value(decoded, bound, source=body.decode("utf-8"))
         except RedactionTimeoutError:
             late = RedactionTimeoutError(bound.budget, host=self._host)
             late.out_of_time = callers

@@ -120,16 +120,30 @@ class Redactor:
         object when there was none)."""
         return self._text(text, _Budget(deadline))
 
-    def value(self, value: Any, deadline: Deadline | None = None) -> tuple[Any, bool]:
+    def value(
+        self, value: Any, deadline: Deadline | None = None, *, source: str | None = None
+    ) -> tuple[Any, bool]:
         """A decoded JSON value with every string (object keys too) redacted, and whether
-        anything was. Raises :class:`ResponseTooDeepError` past Python's recursion limit."""
+        anything was. Raises :class:`ResponseTooDeepError` past Python's recursion limit.
+
+        ``source``, the JSON text ``value`` was decoded from, saves the walk when it cannot
+        hold the secret: with no escape in it, every decoded string is a piece of it."""
+        budget = _Budget(deadline)
+        if (
+            source is not None
+            and "\\" not in source
+            and not self._spans(source, budget, first_only=True)
+        ):
+            return value, False
         try:
-            return self._value(value, _Budget(deadline))
+            return self._value(value, budget)
         except RecursionError:
             raise ResponseTooDeepError("the response body is nested too deeply") from None
 
     def _value(self, value: Any, budget: _Budget) -> tuple[Any, bool]:
         if isinstance(value, str):
+            if len(value) < self._size:
+                return value, False
             clean = self._text(value, budget)
             return clean, clean is not value
         if isinstance(value, list):
@@ -161,12 +175,15 @@ class Redactor:
 
     def _spans(self, text: str, budget: _Budget, *, first_only: bool) -> list[list[int]]:
         """The merged ``[start, end)`` spans of ``text`` covered by fragments of the secret."""
-        budget.spend(len(text))
         if self._runs is None or len(text) < self._size:
+            return []
+        budget.spend(len(text))
+        some = self._runs.search(text)
+        if some is None:  # the common case: one regex call, in C
             return []
         spans: list[list[int]] = []
         hidden = _INVISIBLE.search(text) is not None
-        for run in self._runs.finditer(text):
+        for run in self._runs.finditer(text, some.start()):
             start = run.start()
             chars = run.group()
             budget.spend(len(chars))
