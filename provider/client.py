@@ -86,6 +86,9 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """Largest response body read (a chain deployment is a few KB); a larger one is refused."""
 MAX_MESSAGE_CHARS = 200
 """A server's error text is shortened to this many characters (after redaction)."""
+MAX_ERROR_BODY_BYTES = 256 * 1024
+"""The most of an error body searched for its message (a real one is a few hundred bytes): the
+work of redacting it stays small whatever the server sends, and nothing past it is shown."""
 MAX_ADVISED_WAIT = 24 * 3600.0
 """Server advice beyond a day is read as a day (it is capped far lower before any wait)."""
 ECHO_WARNING = (
@@ -614,14 +617,17 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
     escapes cannot hide the key, and every string of it is redacted; its
     ``message``/``error``/``detail`` string is the message, else the whole JSON. A body that
     looks like JSON but is not strict JSON is not quoted (a ``NaN`` or ``\\ud800`` in it
-    would be no safer to show than to parse): the message says why. Any other body is
-    redacted as text, stripped of tags and shortened.
+    would be no safer to show than to parse): the message says why. Any other body, and the
+    first :data:`MAX_ERROR_BODY_BYTES` of a larger one, is redacted as text, stripped of tags
+    and shortened.
     """
-    text = _text(resp, body)
+    whole = len(body) <= MAX_ERROR_BODY_BYTES
+    text = _text(resp, body[:MAX_ERROR_BODY_BYTES])
     reason = _shorten(redactor.text(resp.reason or ""), 80) or "no reason given"
     echoed = redactor.found_in(resp.reason or "")
     try:
-        parsed: Any = decode_json(body, redact=redactor.text)
+        # An oversized body is read as text (its first part): decoding it would be to no end.
+        parsed: Any = decode_json(body, redact=redactor.text) if whole else _NOT_JSON
     except ResponseFormatError as exc:
         if text.lstrip()[:1] in ("{", "["):
             return f"{reason}: {exc.message}", echoed

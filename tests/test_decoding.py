@@ -305,6 +305,24 @@ def test_a_long_key_and_a_large_body_end_within_the_deadline(kind: str) -> None:
         assert_no_fragment(result.chainlets[0].name, key=key)
 
 
+@pytest.mark.parametrize("shape", ["JSON", "text"])
+def test_a_large_error_body_full_of_key_fragments_is_summarised_without_them_at_once(
+    shape: str,
+) -> None:
+    key = long_key()
+    filler = "".join(key[i : i + 8] + "!" for i in range(0, 190, 3))
+    filler *= (15 * 1024 * 1024) // len(filler)
+    body = (json.dumps({"message": filler}) if shape == "JSON" else filler).encode()
+
+    started = time.monotonic()
+    result, warnings = get(body, status=400, api_key=key, deadline=Deadline.after(1.0))
+
+    assert time.monotonic() - started < 5.0
+    assert isinstance(result, RequestRejectedError), result
+    assert MARK in str(result) and warnings == [ECHO_WARNING]
+    assert_no_fragment(str(result), key=key)
+
+
 # -- through the command line and the plugin ---------------------------------------------------
 
 
