@@ -627,7 +627,9 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
     echoed = redactor.found_in(resp.reason or "")
     try:
         # An oversized body is read as text (its first part): decoding it would be to no end.
-        parsed: Any = decode_json(body, redact=redactor.text) if whole else _NOT_JSON
+        parsed: Any = (
+            decode_json(body, redact=redactor.text, show_surrogates=True) if whole else _NOT_JSON
+        )
     except ResponseFormatError as exc:
         if text.lstrip()[:1] in ("{", "["):
             return f"{reason}: {exc.message}", echoed

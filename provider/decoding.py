@@ -101,10 +101,17 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found  # unreachable: fewer keys than pairs means one repeats
 
 
-def decode_json(body: bytes, *, redact: Callable[[str], str]) -> Any:
+def decode_json(
+    body: bytes, *, redact: Callable[[str], str], show_surrogates: bool = False
+) -> Any:
     """``body`` decoded as strict JSON (see the module's promises), or a
     :class:`ResponseFormatError` naming the field at fault; ``redact`` is applied to every
-    field name shown."""
+    field name shown.
+
+    ``show_surrogates`` is for an error body, read only for the words it shows: a lone
+    surrogate escape in one of its strings stays the text it was sent as (``\\ud800``, a
+    backslash and five characters) instead of refusing the body, so the message still says
+    what the server said. The value holds no lone surrogate either way."""
     if not body.strip():
         raise ResponseFormatError("the response body is empty")
     try:
@@ -118,6 +125,8 @@ def decode_json(body: bytes, *, redact: Callable[[str], str]) -> Any:
         value = json.loads(
             text, parse_int=_parse_int, parse_constant=_Constant, object_pairs_hook=_object
         )
+        if show_surrogates:
+            value = _shown_surrogates(value)
         _check(value, (), 0)
     except _Refused as exc:
         shown = _shown_path(exc.path, redact)
@@ -169,6 +178,19 @@ def _check(value: Any, path: tuple[int | str, ...], depth: int) -> None:
             if _SURROGATE.search(key):
                 raise _Refused(path, "a key holds a lone surrogate (\\ud800-\\udfff)")
             _check(item, (*path, key), depth + 1)
+
+
+def _shown_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings (keys too) written as its escape."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, list):
+        return [_shown_surrogates(v) for v in value]
+    if isinstance(value, _Duplicated):
+        return value  # refused as it is by _check
+    if isinstance(value, dict):
+        return {_shown_surrogates(k): _shown_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _out_of_range(digits: str) -> str:
