@@ -615,11 +615,11 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
 
     The body goes through the one strict decoder (:func:`~provider.decoding.decode_json`), so
     escapes cannot hide the key, and every string of it is redacted; its
-    ``message``/``error``/``detail`` string is the message, else the whole JSON. A body that
-    looks like JSON but is not strict JSON is not quoted (a ``NaN`` or ``\\ud800`` in it
-    would be no safer to show than to parse): the message says why. Any other body, and the
-    first :data:`MAX_ERROR_BODY_BYTES` of a larger one, is redacted as text, stripped of tags
-    and shortened.
+    ``message``/``error``/``detail`` string is the message, else the whole JSON (a lone
+    surrogate escape in it is shown as the text ``\\ud800``). A body that looks like JSON but
+    is not strict JSON (a ``NaN`` in it) is not quoted: the message says why. Any other body,
+    and the first :data:`MAX_ERROR_BODY_BYTES` of a larger one, is redacted as text, stripped
+    of tags and shortened.
     """
     whole = len(body) <= MAX_ERROR_BODY_BYTES
     text = _text(resp, body[:MAX_ERROR_BODY_BYTES])
