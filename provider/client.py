@@ -14,6 +14,10 @@ What a caller may rely on:
   attempt must also be complete within the read timeout. An ungated call therefore ends
   within ``max_elapsed`` (plus the last attempt's 50 ms floor), whatever the server does; a DNS
   lookup is bounded only by the system resolver.
+* Requests are paced per API key and endpoint by the process-wide limiter of
+  :mod:`provider.ratelimit` (``max_requests_per_second``, default ``$BASETEN_MAX_RPS`` or
+  100): every attempt, retries included, takes a turn, and waiting for it counts against the
+  deadline; a 429 also slows the limiter down for every thread of the process.
 * 429 (honouring ``Retry-After`` and a ``retry_after`` body field, capped at
   :attr:`RetryPolicy.max_retry_after`), 500/502/503/504, dropped connections and timeouts are
   retried with capped exponential backoff and jitter, at most :attr:`RetryPolicy.max_attempts`
@@ -56,7 +60,7 @@ import requests
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
-from . import credentials, transport, validation
+from . import credentials, ratelimit, transport, validation
 from ._version import __version__
 from .backoff import Backoff
 from .deadline import Deadline
@@ -150,6 +154,7 @@ class _Retry:
     final: Callable[[int], ApiError]
     advised_wait: float | None
     max_attempts: int | None = None
+    throttled: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,8 @@ class BasetenClient:
     many connections are kept open for reuse; more threads than that still work, but their
     extra connections are closed after each call. ``max_in_flight`` bounds the requests this
     client has open at once (waiting for a turn counts against the caller's deadline).
+    ``max_requests_per_second`` is the key's rate limit per endpoint (see
+    :mod:`provider.ratelimit`; ``math.inf`` turns the limiter off).
     """
 
     def __init__(
@@ -186,8 +193,10 @@ class BasetenClient:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_warning: Callable[[str], None] | None = None,
+        max_requests_per_second: float | None = None,
     ) -> None:
         found = credentials.resolve(api_key, base_url)
+        rate = credentials.resolve_max_rps(max_requests_per_second)
         key = validation.check_api_key(found.api_key)
         self._redactor = Redactor(key)
         pasted = isinstance(found.base_url, str) and self._redactor.found_in(found.base_url)
@@ -212,6 +221,9 @@ class BasetenClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self._limiter = ratelimit.limiter(key, self.base_url, rate, clock=clock)
+        # Turns are timed on the limiter's clock: simulated waits only with a simulated clock.
+        self._limiter_sleep = sleep if clock is not time.monotonic else None
         guard_logs(self._redactor)
         self._on_warning = on_warning or log.warning
         self._max_in_flight = max_in_flight
@@ -402,10 +414,15 @@ class BasetenClient:
         policy = self._retry
         bound, callers = self._bound(deadline)
         read_timeout = self._timeout[1]
+        bucket = self._limiter.bucket(path)
         attempt = 0
+        outcome: bytes | _Retry | _Cancelled | None = None
+        waited_out = -math.inf  # the end of a rate-limit pause this call waited for itself
         while True:
             bound.raise_if_cancelled()
             attempt += 1
+            if not bucket.acquire(bound, self._limiter_sleep, waited_out=waited_out):
+                raise self._no_turn(outcome, attempt - 1, callers)
             self._take_turn(bound, callers)
             try:
                 limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
@@ -416,11 +433,14 @@ class BasetenClient:
             if isinstance(outcome, _Cancelled):
                 raise CancelledError("cancelled by the caller")
             if not isinstance(outcome, _Retry):
+                bucket.answered()
                 return outcome
             wait = outcome.advised_wait
             if wait is None:
                 wait = policy.backoff.delay(attempt - 1)
             wait = min(max(wait, 0.0), policy.max_retry_after)
+            if outcome.throttled:
+                waited_out = bucket.throttled(None if outcome.advised_wait is None else wait)
             allowed = policy.max_attempts
             if outcome.max_attempts is not None:
                 allowed = min(allowed, outcome.max_attempts)
@@ -433,6 +453,22 @@ class BasetenClient:
                 raise error
             log.info("GET %s failed (attempt %d); retrying in %.2fs", path, attempt, wait)
             bound.sleep(wait, self._sleep)
+
+    def _no_turn(
+        self, previous: bytes | _Retry | _Cancelled | None, attempts: int, callers: bool
+    ) -> ApiError:
+        """The error when the rate limiter's next turn comes after the deadline: the last
+        attempt's failure if there was one, as when a backoff would outlast the deadline."""
+        if isinstance(previous, _Retry):
+            error = previous.final(attempts)
+        else:
+            error = TransportError(
+                f"no request could be sent: the rate limit of {self._limiter.limit:g} "
+                "requests/s per endpoint gave no turn before the deadline",
+                attempts=0,
+            )
+        error.out_of_time = callers
+        return error
 
     def _attempt(
         self, path: str, what: str, limit: float, bound: Deadline, warn: Warn
@@ -490,7 +526,9 @@ class BasetenClient:
         if status == 429:
             advice = _retry_after(resp, body)
             return _Retry(
-                lambda n: RateLimitedError(message, retry_after=advice, attempts=n), advice
+                lambda n: RateLimitedError(message, retry_after=advice, attempts=n),
+                advice,
+                throttled=True,
             )
         if status in RETRYABLE_STATUSES:
             return _Retry(lambda n: ServerError(message, status=status, attempts=n), None)

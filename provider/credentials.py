@@ -9,14 +9,17 @@ set the key.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import NoReturn
 
+from . import ratelimit
 from .errors import InvalidInputError, NotPicklableError
 
 API_KEY_ENV = "BASETEN_API_KEY"
 API_URL_ENV = "BASETEN_API_URL"
+MAX_RPS_ENV = "BASETEN_MAX_RPS"
 DEFAULT_BASE_URL = "https://api.baseten.co"
 CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 """Where ``requests`` takes the certificates to trust from (the first one set wins)."""
@@ -26,6 +29,11 @@ PULUMI_API_KEY = "apiKey"
 PULUMI_API_URL = "apiUrl"
 """The two settings' names in Pulumi: stack config ``baseten:apiKey`` / ``baseten:apiUrl`` for
 the Python resource and functions, and the native plugin's config variables."""
+PULUMI_MAX_RPS = "maxRequestsPerSecond"
+"""The rate-limit setting's name in Pulumi (``baseten:maxRequestsPerSecond``); Terraform's
+provider attribute and the client's argument are ``max_requests_per_second``, the command
+line's flag ``--max-rps``."""
+MAX_RPS_SETTING = "max_requests_per_second"
 PULUMI_KEY_HINT = (
     f"set it with `pulumi config set --secret {PULUMI_NAMESPACE}:{PULUMI_API_KEY} ...` or "
     f"export {API_KEY_ENV}"
@@ -82,3 +90,17 @@ def check_ca_bundle() -> None:
                 name, f"names the directory {path!r}, which cannot be read; fix or unset it"
             )
         return
+
+
+def resolve_max_rps(given: float | None = None) -> float:
+    """The key's rate limit (requests/s per endpoint): the value given (checked), else
+    ``BASETEN_MAX_RPS`` (checked, named in the error), else Baseten's documented 100.
+    ``math.inf`` given turns the limiter off (code only; no setting accepts it)."""
+    if given is not None:
+        if isinstance(given, float) and given == math.inf:
+            return given
+        return ratelimit.check_rate(given, MAX_RPS_SETTING)
+    from_env = os.environ.get(MAX_RPS_ENV)
+    if from_env:
+        return ratelimit.check_rate(from_env, MAX_RPS_ENV)
+    return ratelimit.DEFAULT_MAX_RPS
