@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from . import credentials
+from . import credentials, ratelimit
 from ._version import __version__
 from .backoff import Backoff
 from .client import BasetenClient, RetryPolicy
@@ -353,6 +353,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     get.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
+    _add_rate_flag(get)
     check = commands.add_parser(
         "check",
         help="check a chain deployment against the policy rules (for CI)",
@@ -364,6 +365,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_target(check)
     _add_check_flags(check)
     check.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
+    _add_rate_flag(check)
     return parser
 
 
@@ -508,9 +510,21 @@ def retry_policy(environ: dict[str, str] | os._Environ[str] = os.environ) -> Ret
     )
 
 
+def _add_rate_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-rps",
+        metavar="N",
+        help=f"the API key's rate limit, requests/s per endpoint (overrides "
+        f"{credentials.MAX_RPS_ENV}; default {ratelimit.DEFAULT_MAX_RPS:g})",
+    )
+
+
 def _client(args: argparse.Namespace) -> BasetenClient:
-    # The client resolves the key and URL (provider.credentials): --api-url, else the env.
-    return BasetenClient(base_url=args.api_url, retry=retry_policy())
+    # The client resolves the key, URL and rate (provider.credentials): flags, else the env.
+    rate = None if args.max_rps is None else ratelimit.check_rate(args.max_rps, "--max-rps")
+    return BasetenClient(
+        base_url=args.api_url, retry=retry_policy(), max_requests_per_second=rate
+    )
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:

@@ -10,7 +10,8 @@
 
 Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack config
 ``baseten:apiKey`` / ``baseten:apiUrl`` of the running program, then ``BASETEN_API_KEY`` /
-``BASETEN_API_URL``.
+``BASETEN_API_URL``. The key's rate limit likewise: ``max_requests_per_second``, then
+``baseten:maxRequestsPerSecond``, then ``BASETEN_MAX_RPS``, then 100 (:mod:`provider.ratelimit`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from .errors import InvalidInputError
 from .inputs import DEFAULT_TIMEOUT_SECONDS
 from .lookup import DeploymentQuery
 from .outputs import OUTPUT_NAMES, deployment_from_outputs, deployment_outputs
-from .resource import CONFIG_API_KEY, CONFIG_API_URL, log_warning
+from .ratelimit import check_rate
+from .resource import (
+    CONFIG_API_KEY,
+    CONFIG_API_URL,
+    CONFIG_MAX_RPS,
+    configured_rate,
+    log_warning,
+)
 
 MAX_IN_FLIGHT = 16
 """Default lookups in flight at once. Baseten allows 100 requests/s per key; at a typical
@@ -91,10 +99,16 @@ class GetChainDeploymentResult:
         )
 
 
-def _credentials(api_key: str | None, api_url: str | None) -> tuple[str | None, str | None]:
+def _credentials(
+    api_key: str | None, api_url: str | None, rate: float | None
+) -> tuple[str | None, str | None, float | None]:
+    """The arguments, else the stack config (checked before any request)."""
     return (
         api_key if api_key is not None else pulumi.runtime.get_config(CONFIG_API_KEY),
         api_url if api_url is not None else pulumi.runtime.get_config(CONFIG_API_URL),
+        check_rate(rate, "max_requests_per_second")
+        if rate is not None
+        else configured_rate(pulumi.runtime.get_config(CONFIG_MAX_RPS) or None),
     )
 
 
@@ -107,6 +121,7 @@ def get_chain_deployment(
     *,
     api_key: str | None = None,
     api_url: str | None = None,
+    max_requests_per_second: float | None = None,
 ) -> GetChainDeploymentResult:
     """Look a chain deployment up by id, or by ``environment`` (its current deployment).
 
@@ -126,7 +141,7 @@ def get_chain_deployment(
             "timeout_seconds": timeout_seconds,
         }
     )
-    client = connection.shared_client(*_credentials(api_key, api_url))
+    client = connection.shared_client(*_credentials(api_key, api_url, max_requests_per_second))
     deployment = query.resolve(client, on_warning=log_warning)
     return GetChainDeploymentResult(deployment_outputs(query, deployment))
 
@@ -148,14 +163,17 @@ def get_chain_deployment_output(
     *,
     api_key: str | None = None,
     api_url: str | None = None,
+    max_requests_per_second: float | None = None,
 ) -> pulumi.Output[GetChainDeploymentResult]:
     """:func:`get_chain_deployment` over Inputs, returning an ``Output`` of the result."""
     # Read config here, on the program's thread: the pool's threads do not see its context.
-    key, url = _credentials(api_key, api_url)
+    key, url, rate = _credentials(api_key, api_url, max_requests_per_second)
 
     async def lookup(args: dict[str, Any]) -> GetChainDeploymentResult:
         def call() -> GetChainDeploymentResult:
-            return get_chain_deployment(**args, api_key=key, api_url=url)
+            return get_chain_deployment(
+                **args, api_key=key, api_url=url, max_requests_per_second=rate
+            )
 
         return await asyncio.get_running_loop().run_in_executor(_pool(), call)
 

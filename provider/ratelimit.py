@@ -29,6 +29,7 @@ import collections
 import hashlib
 import hmac
 import math
+import numbers
 import os
 import re
 import threading
@@ -106,11 +107,13 @@ def check_rate(value: object, setting: str) -> float:
             number = float(text)
         except ValueError:
             raise InvalidInputError(setting, f"{reason}, got {value[:40]!r}") from None
-    elif isinstance(value, int | float):
+    elif isinstance(value, numbers.Number):  # int, float, Decimal (terraform's numbers)
         try:
-            number = float(value)
+            number = float(value)  # type: ignore[arg-type]
         except OverflowError:
             number = math.inf
+        except (TypeError, ValueError):  # complex
+            raise InvalidInputError(setting, f"{reason}, got {value!r}") from None
     else:
         raise InvalidInputError(setting, f"{reason}, got a {type(value).__name__}")
     if not math.isfinite(number) or not MIN_RPS <= number <= MAX_RPS:

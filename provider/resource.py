@@ -31,7 +31,7 @@ import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
-from . import connection, credentials, models
+from . import connection, credentials, models, ratelimit
 from .client import BasetenClient
 from .errors import (
     BasetenError,
@@ -66,6 +66,7 @@ from .text import printable
 
 CONFIG_API_KEY = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_KEY}"
 CONFIG_API_URL = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_API_URL}"
+CONFIG_MAX_RPS = f"{credentials.PULUMI_NAMESPACE}:{credentials.PULUMI_MAX_RPS}"
 KEY_HINT = credentials.PULUMI_KEY_HINT
 
 _T = TypeVar("_T")
@@ -104,6 +105,12 @@ def pulumi_error(exc: BasetenError) -> EngineError:
     return exc if isinstance(exc, EngineError) else EngineError(exc)
 
 
+def configured_rate(value: str | None) -> float | None:
+    """Stack config ``baseten:maxRequestsPerSecond`` as a rate (``None``: not set), refused
+    with an error naming it."""
+    return None if value is None else ratelimit.check_rate(value, CONFIG_MAX_RPS)
+
+
 def _engine_call(call: Callable[[], _T]) -> _T:
     try:
         return call()
@@ -121,6 +128,7 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
         super().__init__()
         self._api_key: str | None = None
         self._api_url: str | None = None
+        self._max_rps: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The pickle is stored in Pulumi state: it must never carry configured credentials.
@@ -129,13 +137,17 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._api_key = None
         self._api_url = None
+        self._max_rps = None
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
         self._api_key = req.config.get(CONFIG_API_KEY) or None
         self._api_url = req.config.get(CONFIG_API_URL) or None
+        self._max_rps = req.config.get(CONFIG_MAX_RPS) or None
 
     def _client(self) -> BasetenClient:
-        return connection.shared_client(self._api_key, self._api_url)
+        return connection.shared_client(
+            self._api_key, self._api_url, configured_rate(self._max_rps)
+        )
 
     # -- engine calls ------------------------------------------------------------------------
 

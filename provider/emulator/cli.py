@@ -60,12 +60,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--api-key", default=DEFAULT_API_KEY, help="key clients must send (default: %(default)s)"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 429 + Retry-After beyond N requests per second per key and endpoint, "
+        "as Baseten does (its limit is 100; default: no limit)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be 0-65535")
 
     try:
-        emu = Emulator(args.api_key, latency=args.latency, fixtures=False, port=args.port)
+        emu = Emulator(
+            args.api_key,
+            latency=args.latency,
+            fixtures=False,
+            port=args.port,
+            rate_limit=args.rate_limit,
+        )
     except ValueError as exc:
         parser.error(str(exc))
     apply_scenario(emu, args.scenario)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from ..errors import InvalidInputError
 from .faults import FaultInjection
 from .http_server import HOST, ApiServer
+from .limits import RateLimit
 from .recording import TALLY, RecordedRequest, RequestLog
 from .scenarios import load_default_fixtures
 from .shapes import route_path
@@ -32,7 +33,9 @@ class Emulator(ChainStore, FaultInjection):
     the request log and drives timelines' ``after_seconds`` (inject a fake one to step a
     timeline without waiting). ``latency`` seconds are slept before every answer, per request
     and concurrently. ``port=0`` picks a free port. All methods are thread-safe and may be
-    called before or while serving; every dict handed in or out is a copy.
+    called before or while serving; every dict handed in or out is a copy. ``rate_limit``
+    enforces Baseten's limit of that many requests per second per key and endpoint
+    (:mod:`~provider.emulator.limits`; default ``None``: no limit).
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class Emulator(ChainStore, FaultInjection):
         clock: Callable[[], float] = time.monotonic,
         fixtures: bool = True,
         port: int = 0,
+        rate_limit: int | None = None,
     ) -> None:
         if not api_key or any(c.isspace() for c in api_key):
             raise InvalidInputError("api_key", "must be non-empty and contain no whitespace")
@@ -54,6 +58,8 @@ class Emulator(ChainStore, FaultInjection):
         self._http = ApiServer(
             api_key=api_key, port=port, store=self, faults=self, log=self._log, clock=self._now
         )
+        if rate_limit is not None:
+            self._http.rate_limit = RateLimit(rate_limit, self._now)
         if fixtures:
             load_default_fixtures(self)
 
@@ -94,6 +100,11 @@ class Emulator(ChainStore, FaultInjection):
     def port(self) -> int:
         """The bound port; only while serving."""
         return self._http.port
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The enforced rate limit (its ``refused`` counts the 429s), or ``None``."""
+        return self._http.rate_limit
 
     @property
     def api_key(self) -> str:

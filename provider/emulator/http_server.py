@@ -20,7 +20,8 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from ..errors import UsageError
-from .faults import Answer, FaultInjection, fault_answer
+from .faults import Answer, Fault, FaultInjection, fault_answer
+from .limits import RateLimit
 from .recording import RecordedRequest, RequestLog
 from .shapes import route_path, status_message, to_json
 from .store import ChainStore
@@ -58,6 +59,8 @@ class ApiServer:
         self.faults = faults
         self.log = log
         self.clock = clock
+        self.rate_limit: RateLimit | None = None
+        """Baseten's per-key, per-endpoint limit, when enforced (:mod:`.limits`)."""
         self._port = port
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -256,8 +259,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._discard_body()
             self._authorized = api.authorized(self.headers.get("Authorization"))
+            # Counted on arrival, as the server behind the latency would count it.
+            wait = None
+            if api.rate_limit is not None and self._authorized and self.command == "GET":
+                wait = api.rate_limit.admit(api.api_key, route_path(self.path))
             api.pause(api.faults.latency)
-            if not self._authorized or self.command != "GET":
+            if wait is not None:
+                limited = Fault("rate_limit", retry_after=wait, retry_after_body=wait)
+                answer = fault_answer(limited, lambda: (429, None))
+                assert answer is not None  # a rate_limit fault always answers (never normally)
+                self._send(answer)
+            elif not self._authorized or self.command != "GET":
                 status = 401 if not self._authorized else 405
                 self._send(Answer(status, to_json({"message": status_message(status)})))
             else:

@@ -80,7 +80,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from .. import credentials, functions, validation
+from .. import credentials, functions, ratelimit, validation
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError
@@ -104,7 +104,14 @@ from ..waiting import Progress
 from . import engine_log
 from .engine_log import EngineLog
 from .errors import PluginError, plugin_error
-from .schema import CONFIG_API_KEY, CONFIG_API_URL, FUNCTION_TOKEN, PACKAGE, package_schema
+from .schema import (
+    CONFIG_API_KEY,
+    CONFIG_API_URL,
+    CONFIG_MAX_RPS,
+    FUNCTION_TOKEN,
+    PACKAGE,
+    package_schema,
+)
 from .values import (
     INPUT_WIRE_NAMES,
     OUTPUT_WIRE_NAMES,
@@ -146,6 +153,10 @@ match, and a provider that implements Handshake must accept secrets and resource
 such, resource references as such (no input takes one: a reference given for an input is
 named as a bad property), and no output values (so an unknown arrives as the plain UNKNOWN
 string, which the request types keep as it is)."""
+
+
+def _check_rate(value: object) -> float:
+    return ratelimit.check_rate(value, f"{PACKAGE}:{CONFIG_MAX_RPS}")
 
 
 def _engine_call(
@@ -233,6 +244,7 @@ class BasetenProvider(Provider):
         self._lock = threading.Lock()
         self._api_key: str | None = None
         self._api_url: str | None = None
+        self._max_rps: float | None = None
         self._client: BasetenClient | None = None
         self._key_in_use = ""
         self._cancel = threading.Event()
@@ -281,6 +293,7 @@ class BasetenProvider(Provider):
                     base_url=found.base_url,
                     pool_size=self._max_in_flight,
                     max_in_flight=self._max_in_flight,
+                    max_requests_per_second=self._max_rps,
                 )
                 self._key_in_use = found.api_key or ""
             return self._client
@@ -341,6 +354,7 @@ class BasetenProvider(Provider):
         for name, check in (
             (CONFIG_API_KEY, validation.check_api_key),
             (CONFIG_API_URL, validation.check_base_url),
+            (CONFIG_MAX_RPS, _check_rate),
         ):
             given = news.get(name)
             value = plain(given) if given is not None else None
@@ -350,14 +364,17 @@ class BasetenProvider(Provider):
                 check(value)
             except InvalidInputError as exc:
                 failures.append(CheckFailure(name, camel_text(exc.reason)))
-        unexpected = sorted(set(news) - {CONFIG_API_KEY, CONFIG_API_URL, "version"})
+        unexpected = sorted(
+            set(news) - {CONFIG_API_KEY, CONFIG_API_URL, CONFIG_MAX_RPS, "version"}
+        )
         if unexpected:
             names = ", ".join(f"{PACKAGE}:{n}" for n in unexpected)
             await self._blocking(
                 lambda: self.log.send(
                     engine_log.WARNING,
                     f"unknown configuration {names} (this provider reads "
-                    f"{PACKAGE}:{CONFIG_API_KEY} and {PACKAGE}:{CONFIG_API_URL}); ignored",
+                    f"{PACKAGE}:{CONFIG_API_KEY}, {PACKAGE}:{CONFIG_API_URL} and "
+                    f"{PACKAGE}:{CONFIG_MAX_RPS}); ignored",
                     urn=request.urn,
                 )
             )
@@ -374,18 +391,22 @@ class BasetenProvider(Provider):
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         key = self._setting(request, CONFIG_API_KEY)
         url = self._setting(request, CONFIG_API_URL)
+        given_rate = self._setting(request, CONFIG_MAX_RPS)
+        rate = None
         try:
             if key is not None:
                 validation.check_api_key(key)
             if url is not None:
                 validation.check_base_url(url)
+            if given_rate is not None:
+                rate = _check_rate(given_rate)
         except InvalidInputError as exc:
             raise PluginError(
                 camel_text(f"Invalid provider configuration: {exc}"),
                 grpc.StatusCode.INVALID_ARGUMENT,
             ) from None
         with self._lock:
-            self._api_key, self._api_url = key, url
+            self._api_key, self._api_url, self._max_rps = key, url, rate
             old, self._client = self._client, None
         if old is not None:
             old.close()

@@ -27,8 +27,10 @@ from ..credentials import (
     API_KEY_ENV,
     API_URL_ENV,
     DEFAULT_BASE_URL,
+    MAX_RPS_ENV,
     PULUMI_API_KEY,
     PULUMI_API_URL,
+    PULUMI_MAX_RPS,
     PULUMI_NAMESPACE,
 )
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields
@@ -43,6 +45,7 @@ PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
 
 CONFIG_API_KEY = PULUMI_API_KEY
 CONFIG_API_URL = PULUMI_API_URL
+CONFIG_MAX_RPS = PULUMI_MAX_RPS
 
 LANGUAGE: Mapping[str, Mapping[str, Any]] = {
     # respectSchemaVersion: a generated SDK takes the schema's version (this release's), as
@@ -183,6 +186,13 @@ def _config_variables() -> dict[str, Any]:
             f"`{API_URL_ENV}` environment variable). Must be https, except for a loopback "
             "host (a local emulator).",
             "defaultInfo": {"environment": [API_URL_ENV]},
+        },
+        CONFIG_MAX_RPS: {
+            "type": "number",
+            "description": "The API key's rate limit in requests per second per endpoint "
+            f"(default 100, Baseten's, or the `{MAX_RPS_ENV}` environment variable); every "
+            "request is paced under it. Raise it for a key with a higher limit.",
+            "defaultInfo": {"environment": [MAX_RPS_ENV]},
         },
     }
 

@@ -48,6 +48,7 @@ OUTPUT_WIRE_NAMES: Mapping[str, str] = {f.name: f.camel_name for f in OUTPUTS}
 CONFIG_NAMES: Mapping[str, str] = {
     "api_key": credentials.PULUMI_API_KEY,
     "base_url": credentials.PULUMI_API_URL,
+    credentials.MAX_RPS_SETTING: credentials.PULUMI_MAX_RPS,
 }
 """The core's names of the two settings (:mod:`provider.validation`), and the plugin's."""
 

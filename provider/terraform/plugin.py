@@ -6,6 +6,8 @@ What a caller may rely on:
   ``api_url`` (falls back to ``BASETEN_API_URL``, then ``https://api.baseten.co``). Both are
   checked by the core validators (:mod:`provider.validation`) when terraform validates and
   configures the provider; a missing key fails at configure time, before any data source is read.
+  ``max_requests_per_second`` (falls back to ``BASETEN_MAX_RPS``, then 100) is the key's rate
+  limit per endpoint, which every read is paced under (:mod:`provider.ratelimit`).
 * One :class:`~provider.client.BasetenClient` per process, from
   :func:`provider.connection.shared_client`; the key lives only in that client's memory.
   Terraform keeps no provider configuration in state, and the schema marks ``api_key``
@@ -30,12 +32,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .. import connection, validation
+from .. import connection, credentials, ratelimit, validation
 from ..client import BasetenClient
 from ..errors import InvalidInputError
 from ..text import log_handler
 from . import diagnostics
-from ._tf import Attribute, Config, Diagnostics, Provider, Schema, String, run_provider
+from ._tf import Attribute, Config, Diagnostics, Number, Provider, Schema, String, run_provider
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
 from .data_sources import (
     API_KEY_HINT,
@@ -61,6 +63,7 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
     def __init__(self) -> None:
         self._api_key: str | None = None
         self._api_url: str | None = None
+        self._max_rps: float | None = None
         self._configured = False
         self.stopping = threading.Event()
 
@@ -89,6 +92,15 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
                     description="Base URL of the Baseten API. Defaults to `BASETEN_API_URL`, "
                     "then `https://api.baseten.co`; plain http only for loopback hosts.",
                 ),
+                Attribute(
+                    credentials.MAX_RPS_SETTING,
+                    Number(),
+                    optional=True,
+                    description="The API key's rate limit in requests per second per endpoint; "
+                    f"every read is paced under it. Defaults to `{credentials.MAX_RPS_ENV}`, "
+                    f"then {ratelimit.DEFAULT_MAX_RPS:g} (Baseten's). Raise it for a key with a "
+                    "higher limit.",
+                ),
             ],
         )
 
@@ -107,6 +119,7 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
                 validation.check_api_key(key)
             if url is not None and is_known(url):
                 validation.check_base_url(url)
+            _max_rps(config)
         except InvalidInputError as exc:
             _config_error(diags, exc)
 
@@ -114,6 +127,11 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
         key, url = config.get("api_key"), config.get("api_url")
         if not (is_known(key) and is_known(url)):
             # Depends on something not created yet; reads are deferred until it is known.
+            return
+        try:
+            self._max_rps = _max_rps(config)
+        except InvalidInputError as exc:
+            _config_error(diags, exc)
             return
         self._api_key, self._api_url = key, url
         self._configured = True
@@ -137,7 +155,15 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
                 "the provider configuration is not known yet (it depends on a "
                 "resource that does not exist yet)",
             )
-        return connection.shared_client(self._api_key, self._api_url)
+        return connection.shared_client(self._api_key, self._api_url, self._max_rps)
+
+
+def _max_rps(config: Config) -> float | None:
+    """The configured rate limit (``None``: not set, or not known yet), checked."""
+    value = config.get(credentials.MAX_RPS_SETTING)
+    if value is None or not is_known(value):
+        return None
+    return ratelimit.check_rate(value, credentials.MAX_RPS_SETTING)
 
 
 def serve(argv: Sequence[str] | None = None) -> int:
