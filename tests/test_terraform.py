@@ -412,6 +412,22 @@ def test_invalid_arguments_are_rejected_at_validation_before_any_request(
     assert emulator.requests == []
 
 
+def test_a_bad_max_requests_per_second_is_refused_before_any_request(
+    ws: Workspace, emulator: Emulator
+) -> None:
+    # An override file merges into the example's provider block.
+    (ws.dir / "rate_override.tf").write_text(
+        'provider "baseten" {\n  max_requests_per_second = 0\n}\n'
+    )
+    result = ws.plan()
+
+    assert result.returncode == 1
+    text = flat(result)
+    assert "Error: Invalid max_requests_per_second" in text
+    assert "must be a number of requests per second from 0.1 to 100000, got 0" in text
+    assert emulator.requests == []
+
+
 def test_make_tf_plan_plans_the_example_offline(tf_home: Path) -> None:
     # The README's `make tf-plan`, run for real: its own emulator, CLI config and example copy.
     before = sorted(p.name for p in EXAMPLE.iterdir())
