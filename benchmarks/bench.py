@@ -61,8 +61,16 @@ PLUGIN_INVOKES = "getChainDeployment via plugin (invoke)"
 
 
 @contextlib.contextmanager
-def emulator_process(latency: float, deployments: int) -> Iterator[str]:
+def emulator_process(
+    latency: float,
+    deployments: int,
+    *,
+    rate_limit: int | None = None,
+    tally: dict[str, Any] | None = None,
+) -> Iterator[str]:
+    """The emulator in its own process; ``tally`` receives what it answered when it ends."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    limit = [] if rate_limit is None else ["--rate-limit", str(rate_limit)]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -74,6 +82,7 @@ def emulator_process(latency: float, deployments: int) -> Iterator[str]:
             str(latency),
             "--deployments",
             str(deployments),
+            *limit,
         ],
         cwd=ROOT,
         env=env,
@@ -91,9 +100,13 @@ def emulator_process(latency: float, deployments: int) -> Iterator[str]:
         assert proc.stdin is not None
         proc.stdin.close()
         try:
+            rest = proc.stdout.read() if proc.stdout is not None else ""
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        else:
+            if tally is not None and rest.strip():
+                tally.update(json.loads(rest.strip().splitlines()[-1]))
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, float]:
@@ -146,12 +159,18 @@ def resource_path(url: str, ids: list[str]) -> float:
 
 
 @contextlib.contextmanager
-def plugin_process(url: str) -> Iterator[Any]:
-    """The plugin's console script, started and configured as the engine does (real time)."""
+def plugin_process(url: str, command: tuple[str, ...] | None = None) -> Iterator[Any]:
+    """The plugin's console script (or ``command``), started and configured as the engine
+    does (real time)."""
     from tests.plugin_engine import PluginProcess, RecordingEngine, secret
 
     env = {"BASETEN_API_KEY": None, "BASETEN_API_URL": None, "BASETEN_PLUGIN_SIMULATED_TIME": None}
-    with RecordingEngine() as engine, PluginProcess(engine.address, env=env) as plugin:
+    started = {} if command is None else {"command": command}
+    env["PYTHONPATH"] = str(ROOT)
+    with (
+        RecordingEngine() as engine,
+        PluginProcess(engine.address, env=env, **started) as plugin,
+    ):
         plugin.handshake(engine.address)
         checked = plugin.check_config({"apiKey": secret(KEY), "apiUrl": url})
         plugin.configure(checked["inputs"])
@@ -508,14 +527,212 @@ def footprint(repeats: int) -> dict[str, Any]:
     }
 
 
+# -- 6. at the rate limit -----------------------------------------------------------------------
+
+RATE_LIMIT = 100  # Baseten's: requests per second per API key per endpoint
+RATE_LATENCY = 0.01  # a CI runner near Baseten
+RATE_GOALS = {"x_floor": 1.15, "share_429": 0.01, "two_x_floor": 1.3}
+RATE_FUNCTION = "get_chain_deployment_output (program)"
+RATE_PLUGIN = "getChainDeployment via plugin (invoke)"
+RATE_TWO = "two processes on one key (functions)"
+TODAY = " - no limiter (today)"
+ENGINE_INVOKES = 64  # invokes the driver keeps open at once (the plugin bounds its own)
+
+
+def limited_lookups(url: str, ids: list[str], *, limiter: bool) -> float:
+    """N lookups through ``get_chain_deployment_output`` in a program under Pulumi's test
+    runtime, with the client's limiter on or off; wall seconds. A failed lookup fails the
+    program: failures are counted from the emulator's answers, not here."""
+    import pulumi
+
+    from provider import connection, ratelimit
+    from provider.errors import BasetenError
+    from provider.functions import get_chain_deployment_output
+    from provider.testing import run_program
+
+    def program() -> None:
+        for deployment_id in ids:
+            result = get_chain_deployment_output(BENCH_CHAIN, deployment_id)
+            pulumi.export(deployment_id, result.status)
+
+    connection.close_shared_clients()
+    ratelimit.reset()
+    ratelimit.set_enabled(limiter)
+    started = time.perf_counter()
+    try:
+        run_program(program, config={"baseten:apiKey": KEY, "baseten:apiUrl": url})
+    except BasetenError as exc:
+        print(f"   ({len(ids)} lookups: {str(exc)[:100]})", file=sys.stderr)
+    finally:
+        wall = time.perf_counter() - started
+        ratelimit.set_enabled(True)
+        connection.close_shared_clients()
+    return wall
+
+
+def limited_invokes(url: str, ids: list[str], *, limiter: bool) -> float:
+    """N getChainDeployment invokes through the plugin process (limiter on, or the plugin run
+    with it off); wall seconds."""
+    from pulumi.runtime.proto import provider_pb2
+
+    from tests.plugin_engine import PluginCallError, to_struct
+
+    command = None if limiter else (sys.executable, "-m", "benchmarks.unlimited_plugin")
+    with plugin_process(url, command) as plugin:
+
+        def invoke(deployment_id: str) -> None:
+            args = {"chainId": BENCH_CHAIN, "chainDeploymentId": deployment_id}
+            request = provider_pb2.InvokeRequest(tok=FUNCTION_TOKEN, args=to_struct(args))
+            with contextlib.suppress(PluginCallError):  # counted from the emulator's answers
+                plugin.call("Invoke", request)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(ENGINE_INVOKES) as pool:
+            list(pool.map(invoke, ids))
+        return time.perf_counter() - started
+
+
+def two_processes(url: str, ids: list[str]) -> float:
+    """Two programs on one key, each looking up half of ``ids`` (``--child``), started
+    together once both are ready; wall seconds from the first start to the last end."""
+    half = len(ids) // 2
+    children = [
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__)), "--child", url, ",".join(part)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for part in (ids[:half], ids[half:])
+    ]
+    spans = []
+    try:
+        for child in children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError("a benchmark child did not start")
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        for child in children:
+            out, _ = child.communicate(timeout=600)
+            spans.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    return max(s["end"] for s in spans) - min(s["start"] for s in spans)
+
+
+def child(url: str, ids: list[str]) -> int:
+    """One of :func:`two_processes`' programs: ready, wait for go, look up, report times."""
+    import pulumi  # noqa: F401 - imported before "ready", so the start is not measured
+
+    import provider.functions
+    import provider.testing  # noqa: F401
+
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    limited_lookups(url, ids, limiter=True)
+    print(json.dumps({"start": start, "end": time.time()}), flush=True)
+    return 0
+
+
+def sequential_wall(url: str, ids: list[str]) -> float:
+    return timed(lambda: sequential_requests(url, ids))[0]
+
+
+def at_the_rate_limit(n: int) -> dict[str, Any]:
+    """Every row against an emulator enforcing Baseten's limit, each with an emulator of its
+    own (a fresh window and count)."""
+    ids = deployment_ids(n)
+    runs: list[tuple[str, Callable[[str], float]]] = [
+        (RATE_FUNCTION, lambda url: limited_lookups(url, ids, limiter=True)),
+        (RATE_FUNCTION + TODAY, lambda url: limited_lookups(url, ids, limiter=False)),
+        (RATE_PLUGIN, lambda url: limited_invokes(url, ids, limiter=True)),
+        (RATE_PLUGIN + TODAY, lambda url: limited_invokes(url, ids, limiter=False)),
+        (RATE_TWO, lambda url: two_processes(url, ids)),
+        ("sequential requests.get loop", lambda url: sequential_wall(url, ids)),
+    ]
+    floor = n / RATE_LIMIT
+    rows: dict[str, Any] = {}
+    for name, run in runs:
+        tally: dict[str, Any] = {}
+        with emulator_process(RATE_LATENCY, n, rate_limit=RATE_LIMIT, tally=tally) as url:
+            wall = run(url)
+        statuses = tally.get("statuses", {})
+        sent = sum(statuses.values())
+        rows[name] = {
+            "wall_s": wall,
+            "floor_s": floor,
+            "x_floor": wall / floor,
+            "requests": sent,
+            "answered_429": statuses.get("429", 0),
+            "share_429": statuses.get("429", 0) / sent if sent else 0.0,
+            "failed": n - tally.get("served", 0),
+        }
+    return rows
+
+
+def rate_goals(rows: dict[str, Any], *, quick: bool) -> dict[str, str]:
+    """The limiter's rows against their goals (judged on the full run only)."""
+    verdicts = {}
+    for name in (RATE_FUNCTION, RATE_PLUGIN, RATE_TWO):
+        row = rows[name]
+        if name == RATE_TWO:
+            met = row["x_floor"] <= RATE_GOALS["two_x_floor"] and row["failed"] == 0
+        else:
+            met = (
+                row["x_floor"] <= RATE_GOALS["x_floor"]
+                and row["share_429"] <= RATE_GOALS["share_429"]
+                and row["failed"] == 0
+            )
+        verdicts[name] = "not judged (quick run)" if quick else ("met" if met else "MISSED")
+    return verdicts
+
+
 # -- the table ----------------------------------------------------------------------------------
+
+
+def print_rate_rows(rows: dict[str, Any], goals: dict[str, str], n: int) -> None:
+    print(
+        f"6. at the rate limit: {n} lookups, emulator enforcing {RATE_LIMIT} requests/s per key "
+        f"and endpoint, {RATE_LATENCY * 1000:.0f} ms latency (floor {n / RATE_LIMIT:.1f}s)"
+    )
+    print(f"   {'path':<62} {'wall':>8} {'x floor':>8} {'429s':>6} {'429 %':>6} {'failed':>7}")
+    for name, row in rows.items():
+        print(
+            f"   {name:<62} {row['wall_s']:>7.2f}s {row['x_floor']:>8.2f} "
+            f"{row['answered_429']:>6} {row['share_429'] * 100:>5.1f}% {row['failed']:>7}"
+        )
+    print(
+        f"   goals: one process <= {RATE_GOALS['x_floor']}x floor, <= "
+        f"{RATE_GOALS['share_429']:.0%} 429s, 0 failed; two processes <= "
+        f"{RATE_GOALS['two_x_floor']}x floor, 0 failed: "
+        + ", ".join(f"{name.split(' (')[0]} {verdict}" for name, verdict in goals.items())
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts (CI)")
     parser.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
+    parser.add_argument(
+        "--only", choices=["rate-limit"], help="run only this section (the others are skipped)"
+    )
+    parser.add_argument("--child", nargs=2, metavar=("URL", "IDS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child[0], args.child[1].split(","))
+    rate_n = 50 if args.quick else 1000
+    if args.only == "rate-limit":
+        rates = at_the_rate_limit(rate_n)
+        print_rate_rows(rates, rate_goals(rates, quick=args.quick), rate_n)
+        return 0
     n, gets, repeats = (10, 200, 2) if args.quick else (100, 2000, 5)
     latency = 0.05
     results: dict[str, Any] = {"mode": "quick" if args.quick else "full", "latency_s": latency}
@@ -525,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     results["requests_per_step"] = requests_per_step()
     results["gate"] = gate()
     results["footprint"] = footprint(repeats)
+    results["rate_limit"] = at_the_rate_limit(rate_n)
+    results["rate_goals"] = rate_goals(results["rate_limit"], quick=args.quick)
 
     print(f"1. many lookups: {n} distinct deployments, {latency * 1000:.0f} ms latency")
     print(
@@ -563,6 +782,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{f['state_entry_bytes']} B, import adds {f['import_added_s'] * 1000:.0f} ms over "
         f"pulumi ({f['import_pulumi_s'] * 1000:.0f} ms)"
     )
+    print_rate_rows(results["rate_limit"], results["rate_goals"], rate_n)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

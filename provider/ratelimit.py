@@ -275,13 +275,24 @@ def _bucket(key: tuple[str, str, str], ceiling: float, clock: Clock) -> Bucket:
         return found
 
 
+_enabled = True
+
+
+def set_enabled(enabled: bool) -> None:
+    """Turn the limiter off (or on again) for the clients made from now on in this process:
+    off, the client sends as it did before it had one. For benchmarks, which compare the two;
+    no setting does this."""
+    global _enabled  # noqa: PLW0603 - one process-wide switch
+    _enabled = enabled
+
+
 def limiter(
     api_key: str, base_url: str, limit: float, *, clock: Clock = time.monotonic
 ) -> Limiter:
     """The process-wide limiter for ``api_key`` at ``base_url``, pacing each endpoint at
     :data:`HEADROOM` of ``limit`` requests per second (``math.inf``: no limiter; only for
     code, no setting accepts it)."""
-    ceiling = limit * HEADROOM if math.isfinite(limit) else math.inf
+    ceiling = limit * HEADROOM if math.isfinite(limit) and _enabled else math.inf
     return Limiter((key_identity(api_key), base_url), ceiling, clock)
 
 
