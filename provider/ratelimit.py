@@ -14,7 +14,7 @@ What a caller may rely on:
   below what the server actually let through in the last second (the process's share of a
   limit shared with other processes), and a ``Retry-After`` pauses the bucket for every thread
   of the process, waiting ones included. Without further 429s the rate climbs back to the
-  ceiling, slowly at first, then faster (:meth:`Bucket.rate`).
+  ceiling after a while, slowly at first, then faster (:meth:`Bucket.rate`).
 * Waiting for a turn counts against the caller's :class:`~provider.deadline.Deadline` and obeys
   its cancel signal: a wait that would outlast the deadline is not started
   (:meth:`Bucket.acquire` returns ``False`` and takes nothing).
@@ -45,7 +45,7 @@ DEFAULT_MAX_RPS = 100.0
 MIN_RPS = 0.1
 MAX_RPS = 100_000.0
 """A setting above this is a typo, not a key's limit; it is refused."""
-HEADROOM = 0.9
+HEADROOM = 0.93
 """The share of the configured limit the bucket paces at: requests sent at exactly the limit
 arrive bunched by network and scheduling jitter, and the server counts them on arrival."""
 DECREASE = 0.9
@@ -53,11 +53,13 @@ DECREASE = 0.9
 second (and of the rate before)."""
 FLOOR = 0.1
 """The rate never drops below this share of the ceiling (a process must still make progress)."""
+HOLD = 10.0
 LINEAR = 0.01
 QUADRATIC = 0.004
-"""Recovery after a 429: ``t`` seconds later the rate has grown by
-``ceiling * (LINEAR * t + QUADRATIC * t**2)``: near the level that was safe for a few seconds,
-back at the ceiling within ~15 s."""
+"""Recovery after a 429: the lowered rate is held for ``HOLD`` seconds (processes sharing the
+key settle at their shares instead of colliding again), then ``t`` seconds later it has grown
+by ``ceiling * (LINEAR * t + QUADRATIC * t**2)``: slowly near the level that was safe, back at
+the ceiling from half of it within another ~10 s."""
 MIN_HOLD = 1.0
 """One 429 episode lowers the rate once: 429s within this many seconds of a decrease (answers
 to requests already sent) do not lower it again."""
@@ -157,7 +159,7 @@ class Bucket:
     def _rate(self, now: float) -> float:
         if self._since is None:
             return self._ceiling
-        t = max(0.0, now - self._since)
+        t = max(0.0, now - self._since - HOLD)
         grown = self._base + self._ceiling * (LINEAR * t + QUADRATIC * t * t)
         if grown >= self._ceiling:
             self._since = None  # recovered: forget the episode

@@ -170,13 +170,15 @@ def test_the_rate_recovers_gradually_to_the_ceiling(sim: SimTime) -> None:
     bucket = Bucket(90.0, clock=sim)
     bucket.throttled(None)
     rates = []
-    for _ in range(30):
+    for _ in range(40):
         rates.append(bucket.rate())
         sim.now += 1.0
 
+    hold = int(ratelimit.HOLD)
     assert rates == sorted(rates)  # never down without a 429
-    assert rates[1] - rates[0] < rates[5] - rates[4]  # slowly first, faster later
-    assert rates[2] < 0.5 * 90.0  # still well below for a while
+    assert rates[:hold] == [rates[0]] * hold  # held low for a while
+    after = rates[hold:]
+    assert after[2] - after[1] < after[6] - after[5]  # then up slowly first, faster later
     assert rates[-1] == 90.0  # back at the ceiling
 
 
