@@ -220,13 +220,14 @@ def test_a_field_added_to_a_model_appears_in_its_type() -> None:
     assert spec["description"] == "`GrownV1`: a model that gained a field."
 
 
-def test_config_declares_the_key_secret_and_both_settings_default_from_the_environment() -> None:
+def test_config_declares_the_key_secret_and_every_setting_defaults_from_the_environment() -> None:
     variables = SCHEMA["config"]["variables"]
-    assert set(variables) == {"apiKey", "apiUrl"}
+    assert set(variables) == {"apiKey", "apiUrl", "maxRequestsPerSecond"}
     assert variables["apiKey"]["secret"] is True
     assert "secret" not in variables["apiUrl"]
     assert variables["apiKey"]["defaultInfo"] == {"environment": ["BASETEN_API_KEY"]}
     assert variables["apiUrl"]["defaultInfo"] == {"environment": ["BASETEN_API_URL"]}
+    assert variables["maxRequestsPerSecond"]["defaultInfo"] == {"environment": ["BASETEN_MAX_RPS"]}
     assert SCHEMA["provider"]["inputProperties"] == variables
 
 
