@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from .deadline import Deadline
-from .errors import InvalidInputError
+from .errors import InvalidInputError, NotPicklableError
 
 DEFAULT_MAX_RPS = 100.0
 """Baseten's documented limit: 100 requests per second per API key per endpoint."""
@@ -260,7 +260,7 @@ class Limiter:
         return f"<rate limiter: {self.limit:g} requests/s per endpoint>"
 
     def __reduce__(self) -> NoReturn:
-        raise TypeError("a rate limiter belongs to its process and cannot be pickled")
+        raise NotPicklableError("a rate limiter belongs to its process and cannot be pickled")
 
 
 _buckets: dict[tuple[str, str, str], Bucket] = {}

@@ -23,7 +23,13 @@ from provider import ratelimit
 from provider.client import BasetenClient
 from provider.deadline import Deadline
 from provider.emulator import Emulator, Fault, deployment_path
-from provider.errors import CancelledError, InvalidInputError, RateLimitedError, TransportError
+from provider.errors import (
+    CancelledError,
+    InvalidInputError,
+    NotPicklableError,
+    RateLimitedError,
+    TransportError,
+)
 from provider.ratelimit import HEADROOM, Bucket, check_rate, endpoint_template, key_identity
 from tests.conftest import FAST_RETRY, TEST_KEY, FakeClock, cli_env, run_cli_process
 from tests.plugin_engine import PluginCallError, PluginProcess, RecordingEngine, secret
@@ -122,7 +128,7 @@ def test_the_key_is_never_held_nor_shown(sim: SimTime) -> None:
         for i in range(len(TEST_KEY) - 7):
             assert TEST_KEY[i : i + 8] not in shown
     assert identity != key_identity(TEST_KEY + "x")
-    with pytest.raises(TypeError):
+    with pytest.raises(NotPicklableError):
         pickle.dumps(limiter)
 
 
@@ -334,6 +340,18 @@ def test_the_emulator_answers_429_with_retry_after_beyond_its_limit() -> None:
     assert other_endpoint.status_code == 200
     assert later.status_code == 200
     assert emu.rate_limit is not None and emu.rate_limit.refused == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_the_emulator_command_refuses_a_bad_rate_limit(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provider.emulator.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--rate-limit", value])
+    assert info.value.code == 2
+    assert "rate" in capsys.readouterr().err
 
 
 def test_the_emulator_enforces_no_limit_unless_asked(emulator: Emulator) -> None:
