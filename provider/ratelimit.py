@@ -53,6 +53,10 @@ DECREASE = 0.9
 second (and of the rate before)."""
 FLOOR = 0.1
 """The rate never drops below this share of the ceiling (a process must still make progress)."""
+WINDOW_SHARE = 0.97
+"""Whatever the pacing, no more than this share of the configured limit is sent in any one
+second (measured when threads actually send: a thread that woke late cannot bunch up with
+the next one into a burst the server would count over the limit)."""
 HOLD = 10.0
 LINEAR = 0.01
 QUADRATIC = 0.004
@@ -123,6 +127,13 @@ def check_rate(value: object, setting: str) -> float:
     return number
 
 
+def _window(ceiling: float) -> int:
+    """Sends allowed in any one second for a bucket pacing at ``ceiling``."""
+    if math.isinf(ceiling):
+        return 0
+    return max(1, math.floor(ceiling / HEADROOM * WINDOW_SHARE + 1e-9))
+
+
 class Bucket:
     """The turns for one key and endpoint, shared by every thread. ``ceiling`` is the rate
     it paces at without 429s (requests per second; ``math.inf``: no limit at all, nothing is
@@ -132,6 +143,8 @@ class Bucket:
         self._lock = threading.Lock()
         self._clock = clock
         self._ceiling = ceiling
+        self._window = _window(ceiling)
+        self._sent: collections.deque[float] = collections.deque()  # sends in the last second
         self._base = ceiling  # the rate right after the last decrease
         self._since: float | None = None  # when the last decrease happened
         self._next = -math.inf  # the earliest time the next turn may be given
@@ -149,6 +162,7 @@ class Bucket:
         """A new configured rate (the last client configured for this key and endpoint wins)."""
         with self._lock:
             self._ceiling = ceiling
+            self._window = _window(ceiling)
             self._base = min(self._base, ceiling)
 
     def rate(self) -> float:
@@ -190,9 +204,22 @@ class Bucket:
                 generation = self._generation
             if slot > now:
                 deadline.sleep(slot - now, sleep)
-            with self._lock:
-                if generation == self._generation:
-                    return True
+            while True:
+                with self._lock:
+                    if generation != self._generation:
+                        break
+                    now = self._clock()
+                    while self._sent and self._sent[0] <= now - 1.0 + 1e-9:
+                        self._sent.popleft()
+                    if len(self._sent) < self._window:
+                        self._sent.append(now)
+                        return True
+                    full = self._sent[0] + 1.0 - now
+                # Threads woke late and bunched: this turn waits for the oldest send of the
+                # last second to age out.
+                if full > deadline.remaining():
+                    return False
+                deadline.sleep(full, sleep)
             # A 429 arrived while this thread waited: its turn is planned again, under the
             # lowered rate and after the pause.
 
