@@ -90,6 +90,29 @@ def test_an_idle_bucket_does_not_save_up_a_burst(sim: SimTime) -> None:
     assert [round(t - times[0], 6) for t in times] == [0.0, 0.1, 0.2]
 
 
+def test_a_turn_that_woke_late_does_not_bunch_into_a_burst(sim: SimTime) -> None:
+    bucket = Bucket(10.0 * HEADROOM, clock=sim)  # a limit of 10/s: at most 9 sends a second
+    sends = take(bucket, sim, 1)
+    deadline = Deadline.after(100, clock=sim)
+
+    def descheduled(seconds: float) -> None:
+        # This waiter's turn comes, but its thread runs only after the others took theirs.
+        sim.now += seconds
+        if len(sends) > 1:
+            return
+        for _ in range(9):
+            assert bucket.acquire(deadline, sim.sleep)
+            sends.append(sim.now)
+
+    assert bucket.acquire(deadline, descheduled)
+    sends.append(sim.now)
+
+    in_any_second = max(
+        sum(1 for t in sends if start - 1e-9 <= t < start + 1.0) for start in sends
+    )
+    assert in_any_second <= math.floor(10 * ratelimit.WINDOW_SHARE)
+
+
 def test_the_limiter_paces_at_headroom_of_the_configured_limit(sim: SimTime) -> None:
     limiter = ratelimit.limiter(TEST_KEY, "http://127.0.0.1:1", 100.0, clock=sim)
     bucket = limiter.bucket(deployment_path(CHAIN, DEP))
