@@ -241,6 +241,19 @@ def respond(
     return behaviour
 
 
+def raw_answer(status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> Behaviour:
+    """Exactly ``headers`` (none added but ``Content-Length``) and ``body``: for answers whose
+    every byte a test chose (a missing or odd ``Content-Type``, a reason phrase with anything
+    Latin-1 can carry)."""
+
+    def behaviour(exchange: Exchange) -> None:
+        lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers)]
+        lines.append(f"Content-Length: {len(body)}")
+        exchange.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+    return behaviour
+
+
 def continue_storm(interval: float = 1.0) -> Behaviour:
     """``HTTP/1.1 100 Continue`` every ``interval`` seconds, forever: a final status never
     comes, yet the connection is never silent for long."""
