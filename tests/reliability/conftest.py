@@ -13,7 +13,7 @@ import pytest
 from provider.emulator import Emulator
 from tests.reliability import report
 
-FAMILIES = ("faults", "bad_inputs", "leaks", "mutations", "load", "properties", "hostile")
+FAMILIES = ("faults", "bad_inputs", "leaks", "mutations", "load", "properties", "hostile", "fuzz")
 HERE = Path(__file__).resolve().parent
 
 _methods: dict[str, int] = {}
