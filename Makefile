@@ -6,6 +6,7 @@
 #   make release - dist/: the wheel, the sdist, the plugin tarballs and SHA256SUMS
 #                  (PLUGIN_DOWNLOAD_URL=... puts where they will be published into the schema)
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
+#   make fuzz   - the fuzz suite of the scorecard, longer (FUZZ_EXAMPLES, default 1000; shrinks)
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 #   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
 #   make terraformrc - build/terraformrc: a CLI config serving the provider from .venv (no init)
@@ -17,7 +18,7 @@ STAMP := $(VENV)/.installed
 INSTALL_LOG := build/install.log
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint install-check dist release scorecard bench bench-quick tf-plan terraformrc clean
+.PHONY: demo test lint install-check dist release scorecard fuzz bench bench-quick tf-plan terraformrc clean
 
 # pip's output goes to $(INSTALL_LOG), shown only if something fails. A failed or interrupted
 # install removes .venv, so the next run starts again instead of using half an environment.
@@ -72,6 +73,12 @@ release: $(STAMP)
 
 scorecard: $(STAMP)
 	$(PY) -m tests.reliability.scorecard
+
+# Generated API answers through every front end (tests/reliability/fuzz), many more of them than
+# the scorecard's run; a failing example is shrunk to a minimal one.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SHRINK=1 $(PY) -m pytest tests/reliability/fuzz -p no:cacheprovider
 
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py
