@@ -60,6 +60,8 @@ from tests.reliability.fuzz.answers import (
     KINDS,
     LONG_KEY,
     Answer,
+    Token,
+    encode,
     keyed_answers,
 )
 from tests.reliability.fuzz.oracle import (
@@ -69,6 +71,8 @@ from tests.reliability.fuzz.oracle import (
     Verdict,
     asked_problems,
     expected_errors,
+    key_hits,
+    raw_characters,
     titles,
 )
 
@@ -615,3 +619,35 @@ def test_any_answer_through_terraform_keeps_the_invariants(
         verdict.check("answer as asked", not problems, "; ".join(problems))
     _common(verdict, stage)
     verdict.done()
+
+
+# -- the instruments ------------------------------------------------------------------------
+
+
+@pytest.mark.family("fuzz", check=True)
+def test_the_oracle_sees_the_key_through_invisible_characters_raw_or_escaped() -> None:
+    shown = "\u200b".join(TEST_KEY[i : i + 7] for i in range(0, len(TEST_KEY), 7))
+    assert key_hits({"raw": shown}, TEST_KEY)
+    assert key_hits({"escaped": shown.replace("\u200b", "\\u200b")}, TEST_KEY)
+    assert key_hits({"fragment": f"x{TEST_KEY[3:11]}x"}, TEST_KEY)
+    assert not key_hits({"apart": f"{TEST_KEY[:7]} {TEST_KEY[7:14]}"}, TEST_KEY)
+
+
+@pytest.mark.family("fuzz", check=True)
+def test_the_oracle_finds_raw_control_bidi_and_invisible_characters() -> None:
+    for raw in ("\x1b[2J", "\x9b", "\u202e", "\u200b", "\u2028", "\ud800", "\U000e0041"):
+        assert raw_characters(f"a{raw}b", multiline=True), repr(raw)
+    assert raw_characters("a\nb", multiline=False)
+    assert not raw_characters("a\nb\tc \\x1b \\u202e \U0001f600 \u0645", multiline=True)
+
+
+@pytest.mark.family("fuzz", check=True)
+def test_answers_hold_what_json_dumps_would_not_write() -> None:
+    value = {"a": Token("NaN"), "b": 10**400, "c": "\ud800", "d": TEST_KEY}
+    assert encode(value, "ascii") == (
+        b'{"a":NaN,"b":1' + b"0" * 400 + b',"c":"\\ud800","d":"' + TEST_KEY.encode() + b'"}'
+    )
+    assert b"\xed\xa0\x80" in encode(value, "utf8")  # a lone surrogate as raw bytes
+    hidden = encode(value, "escape_all")
+    assert TEST_KEY[:8].encode() not in hidden
+    assert json.loads(hidden.replace(b"NaN", b"0").replace(b"\\ud800", b""))["d"] == TEST_KEY
