@@ -436,10 +436,48 @@ def answers(draw: st.DrawFn, kind: str, key: str, cap: int) -> Answer:
     return Answer(200, "OK", content_type, body, value, style)
 
 
+def issue_cases(kind: str, key: str) -> list[Answer]:
+    """The answers issue 16 reported, tried first in every run (Hypothesis starts from the
+    first branch of a choice): the key beside a ``NaN``, ``max_replica`` of ``10**400``, an
+    environment answering for another environment or with an id ``a/b``, a message holding
+    a lone surrogate, an escape sequence in a 401's message."""
+    json_type = "application/json"
+    if kind == "deployment":
+        leak = make_deployment(CHAIN, DEPLOYMENT, chainlets=[make_chainlet(key)])
+        leak["note"] = Token("NaN")
+        huge = make_deployment(CHAIN, DEPLOYMENT)
+        huge["chainlets"][0]["autoscaling_settings"]["max_replica"] = 10**400
+        return [
+            Answer(200, "OK", json_type, encode(leak, "utf8"), leak),
+            Answer(200, "OK", json_type, encode(huge, "utf8"), huge),
+        ]
+    if kind == "environment":
+        found = []
+        for name, deployment_id in (("production", "a/b"), ("staging", DEPLOYMENT)):
+            value = {
+                "name": name,
+                "chain_id": CHAIN,
+                "current_deployment": make_deployment(CHAIN, deployment_id),
+            }
+            found.append(Answer(200, "OK", json_type, encode(value, "ascii"), value))
+        return found
+    gone = {"message": "gone \ud800"}
+    refused = {"message": "\x1b]0;pwned\x07key refused"}
+    return [
+        Answer(404, "Not Found", json_type, encode(gone, "ascii"), gone, "ascii"),
+        Answer(401, "Unauthorized", json_type, encode(refused, "ascii"), refused, "ascii"),
+    ]
+
+
 def keyed_answers(
     kind: str, cap: int, keys: tuple[str, ...] = KEYS
 ) -> st.SearchStrategy[tuple[str, Answer]]:
-    """``(key, answer)``: a key the caller is configured with, and an answer that may echo it."""
-    return st.sampled_from(keys).flatmap(
-        lambda key: st.tuples(st.just(key), answers(kind, key, cap))
-    )
+    """``(key, answer)``: a key the caller is configured with, and an answer that may echo it
+    (one time in five, one of :func:`issue_cases`)."""
+
+    def for_key(key: str) -> st.SearchStrategy[tuple[str, Answer]]:
+        generated = answers(kind, key, cap)
+        known = st.sampled_from(issue_cases(kind, key))
+        return st.tuples(st.just(key), st.one_of(known, *[generated] * 4))
+
+    return st.sampled_from(keys).flatmap(for_key)

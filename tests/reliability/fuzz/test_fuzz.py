@@ -285,7 +285,7 @@ def test_any_answer_through_the_library_keeps_the_invariants(
 
 # -- the command line -----------------------------------------------------------------------
 
-CLI_COMMANDS = (("get",), ("get", "--json"), ("check",))
+CLI_COMMANDS = (("get", "--json"), ("get",), ("check",))
 
 
 def _cli_argv(command: tuple[str, ...], kind: str) -> list[str]:
