@@ -422,7 +422,7 @@ class BasetenClient:
             bound.raise_if_cancelled()
             attempt += 1
             if not bucket.acquire(bound, self._limiter_sleep, waited_out=waited_out):
-                raise self._no_turn(outcome, attempt - 1, callers)
+                raise self._no_turn(outcome, attempt - 1, callers, bucket.paused_for())
             self._take_turn(bound, callers)
             try:
                 limit = min(read_timeout, max(bound.remaining(), _MIN_ATTEMPT_SECONDS))
@@ -455,12 +455,25 @@ class BasetenClient:
             bound.sleep(wait, self._sleep)
 
     def _no_turn(
-        self, previous: bytes | _Retry | _Cancelled | None, attempts: int, callers: bool
+        self,
+        previous: bytes | _Retry | _Cancelled | None,
+        attempts: int,
+        callers: bool,
+        paused_for: float,
     ) -> ApiError:
         """The error when the rate limiter's next turn comes after the deadline: the last
-        attempt's failure if there was one, as when a backoff would outlast the deadline."""
+        attempt's failure if there was one, as when a backoff would outlast the deadline; a
+        429 when the server's ``Retry-After`` (seen by any thread) holds the turn back."""
+        error: ApiError
         if isinstance(previous, _Retry):
             error = previous.final(attempts)
+        elif paused_for > 0:
+            error = RateLimitedError(
+                f"rate limited: Baseten asked this process to wait {paused_for:.0f}s more "
+                "(Retry-After of an earlier 429 for this key and endpoint), past the deadline",
+                retry_after=paused_for,
+                attempts=attempts,
+            )
         else:
             error = TransportError(
                 f"no request could be sent: the rate limit of {self._limiter.limit:g} "

@@ -223,6 +223,12 @@ class Bucket:
             # A 429 arrived while this thread waited: its turn is planned again, under the
             # lowered rate and after the pause.
 
+    def paused_for(self) -> float:
+        """Seconds left of the pause a server's ``Retry-After`` imposed on every thread (0:
+        none)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
     def throttled(self, retry_after: float | None) -> float:
         """The server answered 429 (``retry_after``: its advice in seconds, if any): lower the
         rate once per episode, and pause every thread until the advised time. Returns the end
@@ -315,9 +321,7 @@ def set_enabled(enabled: bool) -> None:
     _enabled = enabled
 
 
-def limiter(
-    api_key: str, base_url: str, limit: float, *, clock: Clock = time.monotonic
-) -> Limiter:
+def limiter(api_key: str, base_url: str, limit: float, *, clock: Clock = time.monotonic) -> Limiter:
     """The process-wide limiter for ``api_key`` at ``base_url``, pacing each endpoint at
     :data:`HEADROOM` of ``limit`` requests per second (``math.inf``: no limiter; only for
     code, no setting accepts it)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from provider import cli, connection
+from provider import cli, connection, ratelimit
 from provider.backoff import Backoff
 from provider.client import BasetenClient, RetryPolicy
 from provider.emulator import Emulator
@@ -75,6 +75,15 @@ class FakeClock:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no rate-limit history: a 429 one test provoked (and the pause its
+    ``Retry-After`` imposed on the process) must not hold back the next test's requests to a
+    server on the same port."""
+    ratelimit.reset()
+    yield
 
 
 @pytest.fixture
