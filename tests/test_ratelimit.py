@@ -107,9 +107,7 @@ def test_a_turn_that_woke_late_does_not_bunch_into_a_burst(sim: SimTime) -> None
     assert bucket.acquire(deadline, descheduled)
     sends.append(sim.now)
 
-    in_any_second = max(
-        sum(1 for t in sends if start - 1e-9 <= t < start + 1.0) for start in sends
-    )
+    in_any_second = max(sum(1 for t in sends if start - 1e-9 <= t < start + 1.0) for start in sends)
     assert in_any_second <= math.floor(10 * ratelimit.WINDOW_SHARE)
 
 
@@ -477,3 +475,23 @@ def test_the_plugin_schema_declares_the_rate_setting() -> None:
     variables = package_schema()["config"]["variables"]
     assert variables["maxRequestsPerSecond"]["type"] == "number"
     assert json.dumps(variables["maxRequestsPerSecond"]).count("BASETEN_MAX_RPS") >= 1
+
+
+def test_a_call_held_back_by_another_calls_retry_after_is_rate_limited_and_sends_nothing(
+    emulator: Emulator, sim: SimTime
+) -> None:
+    emulator.add_fault(Fault("rate_limit", retry_after=30), deployment_path(CHAIN, DEP))
+    first, second = (
+        BasetenClient(api_key=TEST_KEY, base_url=emulator.url, clock=sim, sleep=sim.sleep)
+        for _ in range(2)
+    )
+    with first, pytest.raises(RateLimitedError):
+        first.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(5.0, clock=sim))
+    sent = len(emulator.requests)
+
+    with second, pytest.raises(RateLimitedError) as info:
+        second.get_chain_deployment(CHAIN, DEP, deadline=Deadline.after(5.0, clock=sim))
+
+    assert info.value.out_of_time
+    assert "Retry-After" in str(info.value)
+    assert len(emulator.requests) == sent  # the pause holds every client of the key
