@@ -6,7 +6,8 @@ Read in the order the data flows:
 * :mod:`provider.client` - one GET, retried within bounds (errors in :mod:`provider.errors`);
 * :mod:`provider.models` - the typed response;
 * :mod:`provider.status` and :mod:`provider.waiting` - what a status means, and the gate;
-* :mod:`provider.lookup` - one lookup, shared by everything below;
+* :mod:`provider.lookup` - the chain deployment lookup, gate included;
+* :mod:`provider.catalog` and :mod:`provider.reads` - every read, declared once;
 * :mod:`provider.resource` and :mod:`provider.functions` - the Pulumi resource and functions;
 * :mod:`provider.policy` - policy rules, shared by the CrossGuard pack and ``check``;
 * :mod:`provider.cli` - the command line; :mod:`provider.emulator` - a local Baseten API;
@@ -46,23 +47,24 @@ from .models import (
     is_known_status,
 )
 from .models import ChainDeployment as ChainDeploymentModel
+from .reads import READS
 
 if TYPE_CHECKING:
     from .endpoint_file import ChainEndpointFile
-    from .functions import (
-        GetChainDeploymentResult,
-        get_chain_deployment,
-        get_chain_deployment_output,
-    )
     from .resource import ChainDeployment, ChainDeploymentArgs
+
+_FUNCTIONS = sorted(
+    name
+    for read in READS
+    for name in (read.result_name, read.function_name, f"{read.function_name}_output")
+)
+"""Every read's ``GetXResult``, ``get_X`` and ``get_X_output`` (:mod:`provider.functions`)."""
 
 _LAZY = {
     "ChainDeployment": "resource",
     "ChainDeploymentArgs": "resource",
     "ChainEndpointFile": "endpoint_file",
-    "GetChainDeploymentResult": "functions",
-    "get_chain_deployment": "functions",
-    "get_chain_deployment_output": "functions",
+    **dict.fromkeys(_FUNCTIONS, "functions"),
 }
 
 
@@ -89,7 +91,6 @@ __all__ = [
     "DeploymentNotReadyError",
     "DeploymentStatus",
     "DeploymentTimeoutError",
-    "GetChainDeploymentResult",
     "InvalidInputError",
     "NotFoundError",
     "RateLimitedError",
@@ -99,7 +100,6 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
-    "get_chain_deployment",
-    "get_chain_deployment_output",
     "is_known_status",
 ]
+__all__ += _FUNCTIONS  # noqa: PLE0605 - derived from the catalog

@@ -78,7 +78,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .models import Chain, ChainDeployment, ChainEnvironment
+from .models import Chain, ChainDeployment, ChainEnvironment, ChainList
 from .redaction import RedactionTimeoutError, Redactor, guard_logs
 from .text import printable
 
@@ -281,7 +281,7 @@ class BasetenClient:
     def list_chains(self, *, deadline: Deadline | None = None) -> list[Chain]:
         """``GET /v1/chains``: every chain the key can see."""
         return self._get_model(
-            "/v1/chains", _ChainList, what="the chain list", deadline=deadline
+            "/v1/chains", ChainList, what="the chain list", deadline=deadline
         ).chains
 
     def find_chain(self, name: str, *, deadline: Deadline | None = None) -> Chain:
@@ -313,6 +313,20 @@ class BasetenClient:
             deadline=deadline,
             on_warning=on_warning,
         )
+
+    def get(
+        self,
+        path: validation.ApiPath,
+        model: type[_M],
+        *,
+        what: str,
+        deadline: Deadline | None = None,
+        on_warning: Warn | None = None,
+    ) -> _M:
+        """``GET path`` (built by :func:`provider.validation.api_path` from checked ids) as
+        ``model``: the one call every read of :mod:`provider.catalog` makes, with the retries,
+        the redaction and the checks above. ``what`` names the thing read in errors."""
+        return self._get_model(path, model, what=what, deadline=deadline, on_warning=on_warning)
 
     def close(self) -> None:
         """Close the pooled connections. The client must not be used afterwards."""
@@ -596,10 +610,6 @@ class BasetenClient:
             shown = self._redactor.text(given)
             shown = _shorten(mime if shown == given else shown, 80)
             raise ResponseFormatError(f"expected a JSON body, got Content-Type {shown!r}")
-
-
-class _ChainList(BaseModel):
-    chains: list[Chain]
 
 
 def _read_body(resp: requests.Response) -> bytes | int:

@@ -48,8 +48,14 @@ class ObjectOf:
 
     @property
     def name(self) -> str:
-        """The object type's name in a schema (the model's class name)."""
-        return self.model.__name__
+        """The object type's name in a schema (see :func:`schema_name`)."""
+        return schema_name(self.model)
+
+
+def schema_name(model: type[BaseModel]) -> str:
+    """A model's name in every schema: its ``title`` if it sets one, else its class name."""
+    title = model.model_config.get("title")
+    return title if isinstance(title, str) else model.__name__
 
 
 FieldType = Scalar | ListOf | MapOf | ObjectOf

@@ -1,12 +1,19 @@
-"""The data-source form, shaped like the functions of generated Pulumi SDKs.
+"""The data-source form, shaped like the functions of generated Pulumi SDKs, one pair per read
+of the catalog (:data:`provider.reads.READS`):
 
-* :func:`get_chain_deployment` takes plain values and returns a
-  :class:`GetChainDeploymentResult` of plain values (blocking I/O).
-* :func:`get_chain_deployment_output` takes Inputs and returns an ``Output`` of that result.
-  Its I/O runs on a bounded thread pool (:data:`MAX_IN_FLIGHT` requests at once), so many lookups
-  in one program proceed together instead of one after another on the event loop. With an
-  unknown input (preview) it sends nothing and its result is unknown. Its result is secret only
-  if an input was.
+* ``get_X(...)`` (e.g. :func:`get_chain_deployment`, ``get_chain``, ``get_chain_environments``)
+  takes plain values, the read's inputs in declaration order, and returns a ``GetXResult`` of
+  plain values (blocking I/O): one attribute per output of the read.
+* ``get_X_output(...)`` takes Inputs and returns an ``Output`` of that result. Its I/O runs on
+  a bounded thread pool (:data:`MAX_IN_FLIGHT` requests at once), so many lookups in one
+  program proceed together instead of one after another on the event loop. With an unknown
+  input (preview) it sends nothing and its result is unknown. Its result is secret only if an
+  input was.
+
+Each function carries its read's signature (``inspect.signature``) and description as its
+docstring. Bad input raises :class:`~provider.errors.InvalidInputError` before any request;
+API failures raise :class:`~provider.errors.ApiError`; a gate that does not open raises
+:class:`~provider.errors.DeploymentNotReadyError` (all :class:`~provider.errors.BasetenError`).
 
 Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack config
 ``baseten:apiKey`` / ``baseten:apiUrl`` of the running program, then ``BASETEN_API_KEY`` /
@@ -17,19 +24,21 @@ Credentials: an explicit ``api_key``/``api_url`` argument wins, then the stack c
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from . import connection, models
+from . import connection
+from .catalog import Hooks, Read
 from .errors import InvalidInputError
-from .inputs import DEFAULT_TIMEOUT_SECONDS
-from .lookup import DeploymentQuery
-from .outputs import OUTPUT_NAMES, deployment_from_outputs, deployment_outputs
+from .fields import FieldType, ListOf, MapOf, ObjectOf, Scalar
 from .ratelimit import check_rate
+from .reads import READS
 from .resource import (
     CONFIG_API_KEY,
     CONFIG_API_URL,
@@ -37,6 +46,9 @@ from .resource import (
     configured_rate,
     log_warning,
 )
+
+RATE = "max_requests_per_second"
+"""The keyword every function takes for the key's rate limit (:mod:`provider.ratelimit`)."""
 
 MAX_IN_FLIGHT = 16
 """Default lookups in flight at once. Baseten allows 100 requests/s per key; at a typical
@@ -66,17 +78,18 @@ def shutdown_lookup_pool() -> None:
         pool.shutdown(wait=True)
 
 
-class GetChainDeploymentResult:
-    """A chain deployment as plain values: one attribute per output of
-    :data:`provider.outputs.OUTPUTS` (``status``, ``chainlets``, ``instance_types``,
-    ``raw_json``, ...), and ``deployment``, the full typed model (lossless)."""
+class ReadResult:
+    """A read's result as plain values: one attribute per output of the read (``status``,
+    ``chainlets``, ...), plus the read's extras (``deployment``: the typed model, lossless).
+    Results compare equal when their outputs are."""
 
-    deployment: models.ChainDeployment
+    read: Read[Any, Any]
 
     def __init__(self, outputs: Mapping[str, Any]) -> None:
-        for name in OUTPUT_NAMES:
+        for name in self.read.output_names:
             setattr(self, name, outputs[name])
-        self.deployment = deployment_from_outputs(outputs)
+        for name, build in self.read.result_extras.items():
+            setattr(self, name, build(outputs))
 
     if TYPE_CHECKING:
 
@@ -84,19 +97,21 @@ class GetChainDeploymentResult:
 
     def outputs(self) -> dict[str, Any]:
         """The plain values by output name."""
-        return {name: getattr(self, name) for name in OUTPUT_NAMES}
+        return {name: getattr(self, name) for name in self.read.output_names}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GetChainDeploymentResult) and self.outputs() == other.outputs()
+        return isinstance(other, type(self)) and self.outputs() == other.outputs()
 
     def __hash__(self) -> int:
-        return hash(self.raw_json)
+        return hash(json.dumps(self.outputs(), sort_keys=True))
 
     def __repr__(self) -> str:
-        return (
-            f"GetChainDeploymentResult(chain_id={self.chain_id!r}, "
-            f"chain_deployment_id={self.chain_deployment_id!r}, status={self.status!r})"
+        shown = ", ".join(
+            f"{spec.name}={getattr(self, spec.name)!r}"
+            for spec in self.read.outputs
+            if isinstance(spec.type, Scalar)
         )
+        return f"{type(self).__name__}({shown})"
 
 
 def _credentials(
@@ -112,40 +127,6 @@ def _credentials(
     )
 
 
-def get_chain_deployment(
-    chain_id: str,
-    chain_deployment_id: str | None = None,
-    environment: str | None = None,
-    wait_for: Sequence[str] | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    *,
-    api_key: str | None = None,
-    api_url: str | None = None,
-    max_requests_per_second: float | None = None,
-) -> GetChainDeploymentResult:
-    """Look a chain deployment up by id, or by ``environment`` (its current deployment).
-
-    The parameters are the inputs of :data:`provider.inputs.INPUTS`. ``wait_for`` (default:
-    none) lists statuses to wait for, as on the resource; ``timeout_seconds`` bounds the whole
-    call, waiting included. Raises :class:`~provider.errors.InvalidInputError` before any
-    request on bad input, :class:`~provider.errors.ApiError` on API failures and
-    :class:`~provider.errors.DeploymentNotReadyError` when the gate does not open (all
-    :class:`~provider.errors.BasetenError`).
-    """
-    query = DeploymentQuery.parse(
-        {
-            "chain_id": chain_id,
-            "chain_deployment_id": chain_deployment_id,
-            "environment": environment,
-            "wait_for": wait_for,
-            "timeout_seconds": timeout_seconds,
-        }
-    )
-    client = connection.shared_client(*_credentials(api_key, api_url, max_requests_per_second))
-    deployment = query.resolve(client, on_warning=log_warning)
-    return GetChainDeploymentResult(deployment_outputs(query, deployment))
-
-
 def _pool() -> ThreadPoolExecutor:
     global _executor  # noqa: PLW0603 - one pool per process, made on first use
     with _executor_lock:
@@ -154,33 +135,119 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def get_chain_deployment_output(
-    chain_id: pulumi.Input[str],
-    chain_deployment_id: pulumi.Input[str | None] = None,
-    environment: pulumi.Input[str | None] = None,
-    wait_for: pulumi.Input[Sequence[pulumi.Input[str]] | None] = None,
-    timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
+def look_up(
+    read: Read[Any, Any],
+    values: Mapping[str, Any],
     *,
     api_key: str | None = None,
     api_url: str | None = None,
     max_requests_per_second: float | None = None,
-) -> pulumi.Output[GetChainDeploymentResult]:
-    """:func:`get_chain_deployment` over Inputs, returning an ``Output`` of the result."""
-    # Read config here, on the program's thread: the pool's threads do not see its context.
-    key, url, rate = _credentials(api_key, api_url, max_requests_per_second)
+) -> dict[str, Any]:
+    """Run ``read`` on ``values`` (input name to value) and return its outputs."""
+    query = read.parse(values)
+    client = connection.shared_client(*_credentials(api_key, api_url, max_requests_per_second))
+    answer = read.run(query, client, hooks=Hooks(on_warning=log_warning))
+    return read.outputs_of(query, answer)
 
-    async def lookup(args: dict[str, Any]) -> GetChainDeploymentResult:
-        def call() -> GetChainDeploymentResult:
-            return get_chain_deployment(
-                **args, api_key=key, api_url=url, max_requests_per_second=rate
-            )
 
-        return await asyncio.get_running_loop().run_in_executor(_pool(), call)
+def _annotation(field_type: FieldType) -> str:
+    if isinstance(field_type, Scalar):
+        return {"string": "str", "boolean": "bool", "number": "float"}.get(field_type.value, "int")
+    if isinstance(field_type, ListOf):
+        return f"Sequence[{_annotation(field_type.item)}]"
+    if isinstance(field_type, MapOf | ObjectOf):
+        return "Mapping[str, Any]"
+    return "Any"
 
-    return pulumi.Output.all(
-        chain_id=chain_id,
-        chain_deployment_id=chain_deployment_id,
-        environment=environment,
-        wait_for=wait_for,
-        timeout_seconds=timeout_seconds,
-    ).apply(lookup)
+
+def _parameters(read: Read[Any, Any], *, inputs: bool) -> list[inspect.Parameter]:
+    params = [
+        inspect.Parameter(
+            spec.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=spec.default,
+            annotation=(
+                f"pulumi.Input[{_annotation(spec.type)} | None]"
+                if inputs
+                else f"{_annotation(spec.type)} | None"
+            ),
+        )
+        for spec in read.inputs
+    ]
+    settings = (("api_key", "str"), ("api_url", "str"), (RATE, "float"))
+    return params + [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=f"{kind} | None"
+        )
+        for name, kind in settings
+    ]
+
+
+def _functions(
+    read: Read[Any, Any],
+) -> tuple[type[ReadResult], Callable[..., ReadResult], Callable[..., pulumi.Output[ReadResult]]]:
+    """``GetXResult``, ``get_X`` and ``get_X_output`` of ``read``."""
+    result: type[ReadResult] = type(
+        read.result_name,
+        (ReadResult,),
+        {
+            "read": read,
+            "__doc__": f"The result of :func:`{read.function_name}`.",
+            "__module__": __name__,
+        },
+    )
+    plain_sig = inspect.Signature(
+        _parameters(read, inputs=False), return_annotation=read.result_name
+    )
+    output_sig = inspect.Signature(
+        _parameters(read, inputs=True), return_annotation=f"pulumi.Output[{read.result_name}]"
+    )
+
+    def get(*args: Any, **kwargs: Any) -> ReadResult:
+        values = dict(plain_sig.bind(*args, **kwargs).arguments)
+        key, url, rate = (values.pop(name, None) for name in ("api_key", "api_url", RATE))
+        return result(look_up(read, values, api_key=key, api_url=url, max_requests_per_second=rate))
+
+    def get_output(*args: Any, **kwargs: Any) -> pulumi.Output[ReadResult]:
+        values = dict(output_sig.bind(*args, **kwargs).arguments)
+        # Read config here, on the program's thread: the pool's threads do not see its context.
+        key, url, rate = _credentials(*(values.pop(n, None) for n in ("api_key", "api_url", RATE)))
+
+        async def run(resolved: dict[str, Any]) -> ReadResult:
+            def call() -> ReadResult:
+                return get(**resolved, api_key=key, api_url=url, **{RATE: rate})
+
+            return await asyncio.get_running_loop().run_in_executor(_pool(), call)
+
+        return pulumi.Output.all(**values).apply(run)
+
+    _name(get, read.function_name, plain_sig, read.description)
+    _name(
+        get_output,
+        f"{read.function_name}_output",
+        output_sig,
+        f":func:`{read.function_name}` over Inputs, returning an ``Output`` of the result.",
+    )
+    return result, get, get_output
+
+
+def _name(function: Callable[..., Any], name: str, sig: inspect.Signature, doc: str) -> None:
+    """Give a generated function its read's name, signature and description."""
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = __name__
+    function.__doc__ = doc
+    function.__signature__ = sig  # type: ignore[attr-defined]
+
+
+FUNCTIONS: dict[str, Any] = {}
+"""Every read's ``GetXResult``, ``get_X`` and ``get_X_output`` by name (also module attributes)."""
+for _read in READS:
+    _result, _get, _get_output = _functions(_read)
+    FUNCTIONS.update(
+        {_read.result_name: _result, _get.__name__: _get, _get_output.__name__: _get_output}
+    )
+globals().update(FUNCTIONS)
+
+if TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any: ...

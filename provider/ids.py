@@ -10,6 +10,7 @@ of the package, so both may depend on it.
 from __future__ import annotations
 
 import re
+from typing import NewType
 
 from .errors import InvalidInputError
 
@@ -20,7 +21,11 @@ MAX_ID_LENGTH = 128
 _FORBIDDEN_ID_CHARS = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
 
 
-def check_id(field: str, value: object) -> str:
+Id = NewType("Id", str)
+"""A value :func:`check_id` accepted: safe to put in a URL path as one segment."""
+
+
+def check_id(field: str, value: object) -> Id:
     """Return ``value`` if it is a usable id, else raise naming ``field``.
 
     A usable id is a non-empty string of at most :data:`MAX_ID_LENGTH` characters with no
@@ -41,7 +46,7 @@ def check_id(field: str, value: object) -> str:
         raise InvalidInputError(field, f"contains {bad.group()!r}, which is not allowed in an id")
     if ".." in value or value == ".":
         raise InvalidInputError(field, "must not contain '..' or be '.'")
-    return value
+    return Id(value)
 
 
 def encodable(value: str) -> bool:

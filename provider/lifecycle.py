@@ -98,24 +98,29 @@ def plan_diff(
     *,
     is_unknown: Callable[[Any], bool],
     fetch: Callable[[DeploymentQuery], ChainDeployment],
+    resolve: Callable[[DeploymentQuery], DeploymentQuery],
     canonical: Callable[[str, Any], Any] = lambda _name, value: to_engine(value),
 ) -> DiffPlan:
     """The diff of a stored resource (``olds``: its outputs) against new inputs.
 
-    An unknown identity input replaces; any other unknown input is a change. A changed
-    identity replaces without a request. Otherwise one ``fetch``: an environment promoted to
-    another deployment replaces; outputs that differ from the stored ones are changes, and so
-    is a closed gate (:func:`gate_closed`) when the new inputs ask to wait.
-    ``canonical(name, value)`` is an output as the front end's engine stores it (default
-    :func:`~provider.outputs.to_engine`), applied to both sides.
+    An unknown identity input replaces; any other unknown input is a change. A chain named
+    by ``chain_name`` is first resolved (``resolve``: one ``GET /v1/chains``) and judged by
+    its id, so renaming a chain is no change. A changed identity replaces without a further
+    request. Otherwise one ``fetch``: an environment promoted to another deployment replaces;
+    outputs that differ from the stored ones are changes, and so is a closed gate
+    (:func:`gate_closed`) when the new inputs ask to wait. ``canonical(name, value)`` is an
+    output as the front end's engine stores it (default :func:`~provider.outputs.to_engine`),
+    applied to both sides.
     """
     unknown = [k for k in INPUT_NAMES if is_unknown(news.get(k))]
     if unknown:
         return DiffPlan(unknown, [k for k in unknown if k in IDENTITY_NAMES])
-    replaces = identity_changes(olds, news)
+    query = query_from(news)
+    if query.chain_id is None:
+        query = resolve(query)
+    replaces = identity_changes(olds, {**news, "chain_id": query.chain_id})
     if replaces:
         return DiffPlan(replaces, replaces)
-    query = query_from(news)
     live = fetch(query)
     if live.id != olds.get("chain_deployment_id"):
         # The environment was promoted to another deployment: a different thing to read.

@@ -162,6 +162,9 @@ def duplicate_names(chainlets: Iterable[Chainlet]) -> list[str]:
 class ChainDeployment(_ApiModel):
     """``ChainDeploymentV1``: a deployment of a chain, with its chainlets."""
 
+    # Its schema type is "Deployment": "ChainDeployment" is the resource's name.
+    model_config = ConfigDict(extra="allow", frozen=True, title="Deployment")
+
     id: ApiId = Field(description="The deployment's id.")
     created_at: Timestamp = Field(description="When it was created (RFC 3339).")
     chain_id: ApiId = Field(description="The chain's id.")
@@ -186,22 +189,53 @@ class ChainDeployment(_ApiModel):
 
 
 class Chain(_ApiModel):
-    """``ChainV1``: a chain (``GET /v1/chains/{chain_id}``)."""
+    """``ChainV1``: a chain (``GET /v1/chains/{chain_id}``, or an entry of ``GET /v1/chains``)."""
 
-    id: ApiId
-    name: str
-    created_at: Timestamp | None = None
-    deployments_count: Count | None = None
-    team_name: str | None = None
+    id: ApiId = Field(description="The chain's id.")
+    name: str = Field(description="The chain's name (unique within a team).")
+    created_at: Timestamp | None = Field(
+        default=None, description="When the chain was created (RFC 3339)."
+    )
+    deployments_count: Count | None = Field(
+        default=None, description="How many deployments the chain has."
+    )
+    team_name: str | None = Field(default=None, description="The team that owns the chain.")
+
+
+class ChainList(_ApiModel):
+    """The body of ``GET /v1/chains``."""
+
+    chains: list[Chain] = Field(description="Every chain the API key can see.")
 
 
 class ChainEnvironment(_ApiModel):
-    """``ChainEnvironmentV1``: an environment and the deployment it currently serves."""
+    """``ChainEnvironmentV1``: an environment and the deployment it currently serves.
 
-    name: str
-    chain_id: ApiId
-    current_deployment: ChainDeployment | None
-    candidate_deployment: ChainDeployment | None = None
-    created_at: Timestamp | None = None
-    promotion_settings: dict[str, Any] | None = None
-    chainlet_settings: Any = None
+    Read tolerantly (the published example of the list differs from the schema): only
+    ``name`` is required. Settings this package does not type (``promotion_settings``,
+    ``chainlet_settings``, ...) are kept as extra fields."""
+
+    name: str = Field(description="The environment's name, e.g. production.")
+    chain_id: ApiId | None = Field(default=None, description="The chain's id.")
+    created_at: Timestamp | None = Field(
+        default=None, description="When the environment was created (RFC 3339)."
+    )
+    current_deployment: ChainDeployment | None = Field(
+        default=None,
+        description="The deployment the environment serves, or null (nothing promoted yet).",
+    )
+    candidate_deployment: ChainDeployment | None = Field(
+        default=None, description="A deployment being promoted to the environment, or null."
+    )
+
+
+class ChainEnvironmentList(_ApiModel):
+    """The body of ``GET /v1/chains/{chain_id}/environments``."""
+
+    environments: list[ChainEnvironment] = Field(description="The chain's environments.")
+
+
+class ChainDeploymentList(_ApiModel):
+    """The body of ``GET /v1/chains/{chain_id}/deployments`` (no paging)."""
+
+    deployments: list[ChainDeployment] = Field(description="The chain's deployments.")

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from .fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields
 from .inputs import INPUTS_BY_NAME, TARGETS
 from .models import ChainDeployment, Chainlet, first_by_name
@@ -31,13 +33,14 @@ if TYPE_CHECKING:
 LOOKUP_BY_ID, LOOKUP_BY_ENVIRONMENT = TARGETS
 """How a deployment was found: the name of the target input that named it."""
 
-Compute = Callable[["DeploymentQuery", ChainDeployment], Any]
+Compute = Callable[[Any, Any], Any]
+"""How an output is computed from a read's query and its answer."""
 
 
 @dataclass(frozen=True)
 class OutputField:
     """One output: its name, type, description, whether it may be null, and how it is
-    computed from the query and the deployment (JSON-ready values; integers stay integers)."""
+    computed from the query and the answer (JSON-ready values; integers stay integers)."""
 
     name: str
     type: FieldType
@@ -138,6 +141,23 @@ OUTPUTS: tuple[OutputField, ...] = (
 )
 
 OUTPUTS_BY_NAME: Mapping[str, OutputField] = {f.name: f for f in OUTPUTS}
+
+
+def model_outputs(
+    model: type[BaseModel], pick: Callable[[Any, Any], Any]
+) -> tuple[OutputField, ...]:
+    """One output per field of ``model`` (declaration order), read from ``pick(query,
+    answer)`` as the API sent it: a field added to the model becomes an output everywhere."""
+
+    def compute(name: str) -> Compute:
+        return lambda q, a: pick(q, a).to_api().get(name)
+
+    return tuple(
+        OutputField(f.name, f.type, f.description, compute(f.name), nullable=f.nullable)
+        for f in model_fields(model)
+    )
+
+
 OUTPUT_NAMES: tuple[str, ...] = tuple(OUTPUTS_BY_NAME)
 
 

@@ -25,7 +25,7 @@ never an output.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 import pulumi.dynamic as dyn
@@ -183,6 +183,7 @@ class ChainDeploymentProvider(dyn.ResourceProvider):
             news,
             is_unknown=is_unknown,
             fetch=lambda query: _engine_call(lambda: query.fetch(self._client())),
+            resolve=lambda query: _engine_call(lambda: query.resolved(self._client())),
         )
         return dyn.DiffResult(changes=bool(plan.changed), replaces=plan.replaces)
 
@@ -215,11 +216,12 @@ class ChainDeploymentArgs:
 
     def __init__(
         self,
-        chain_id: pulumi.Input[str],
+        chain_id: pulumi.Input[str] | None = None,
         chain_deployment_id: pulumi.Input[str] | None = None,
         environment: pulumi.Input[str] | None = None,
         wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = RESOURCE_WAIT_FOR,
         timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
+        chain_name: pulumi.Input[str] | None = None,
     ) -> None:
         # The parameters are the inputs of provider.inputs.INPUTS, in order (a test holds
         # them to it), spelled out so that editors and type checkers see them.
@@ -228,10 +230,14 @@ class ChainDeploymentArgs:
         self.environment = environment
         self.wait_for = wait_for
         self.timeout_seconds = timeout_seconds
+        self.chain_name = chain_name
 
 
 class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
     """A Baseten chain deployment, read by id or by environment, optionally gated on readiness.
+
+    The chain is ``chain_id``, or ``chain_name`` (looked up in ``GET /v1/chains``); the
+    resource's id and state keep the chain's id, so renaming the chain is not a change.
 
     ``wait_for`` lists the statuses counted as ready (default ``["ACTIVE"]``; ``[]`` or ``None``
     reads without waiting). ``timeout_seconds`` bounds the wait (default 900). Its output
@@ -257,16 +263,18 @@ class ChainDeployment(dyn.Resource, module="baseten", name="ChainDeployment"):
         environment: pulumi.Input[str] | None = None,
         wait_for: pulumi.Input[Sequence[pulumi.Input[str]]] | None = RESOURCE_WAIT_FOR,
         timeout_seconds: pulumi.Input[float] = DEFAULT_TIMEOUT_SECONDS,
+        chain_name: pulumi.Input[str] | None = None,
     ) -> None:
         if args is None:
-            if chain_id is None and (opts is None or opts.id is None):
-                raise InvalidInputError("chain_id", "is required")
+            if chain_id is None and chain_name is None and (opts is None or opts.id is None):
+                raise InvalidInputError("chain_id", "one of chain_id or chain_name is required")
             args = ChainDeploymentArgs(
-                chain_id=cast(pulumi.Input[str], chain_id),
+                chain_id=chain_id,
                 chain_deployment_id=chain_deployment_id,
                 environment=environment,
                 wait_for=wait_for,
                 timeout_seconds=timeout_seconds,
+                chain_name=chain_name,
             )
         props: dict[str, Any] = dict.fromkeys(OUTPUT_NAMES)
         props.update({name: getattr(args, name) for name in INPUT_NAMES})

@@ -11,15 +11,19 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from typing import NewType
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidInputError
-from .ids import MAX_ID_LENGTH, check_id, encodable
+from .ids import MAX_ID_LENGTH, Id, check_id, encodable
 from .models import KNOWN_STATUSES
 
 __all__ = [
     "MAX_ID_LENGTH",
     "MAX_TIMEOUT_SECONDS",
+    "ApiPath",
+    "Id",
+    "api_path",
     "check_api_key",
     "check_base_url",
     "check_id",
@@ -37,9 +41,20 @@ _KEY_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
+ApiPath = NewType("ApiPath", str)
+"""A request path built by :func:`api_path` from checked ids, ready for the client."""
+
+
 def path_segment(field: str, value: object) -> str:
     """Validate an id and percent-encode it so it is exactly one URL path segment."""
     return quote(check_id(field, value), safe="")
+
+
+def api_path(*parts: Id | str) -> ApiPath:
+    """``/v1/chains/...``: the literal parts as they are, each :data:`Id` percent-encoded as
+    exactly one path segment. Only checked ids (:func:`check_id`) are passed in as ids: this
+    is where a validated value becomes a URL, with no second check."""
+    return ApiPath("/v1/" + "/".join(quote(part, safe="") for part in parts))
 
 
 def check_api_key(value: object) -> str:

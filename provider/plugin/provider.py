@@ -25,8 +25,10 @@ What the engine may rely on, call by call:
 * ``Read`` refreshes the deployment the id names, or imports it from the id alone, returning
   outputs and inputs; a deployment that is gone is reported gone.
 * ``Delete`` sends nothing: the deployment is not ours to delete.
-* ``Invoke`` (``baseten:index:getChainDeployment``) reads without waiting unless ``waitFor``
-  is given; bad arguments come back as failures naming each one.
+* ``Invoke`` serves one function per read of the catalog (``baseten:index:getChainDeployment``,
+  ``getChain``, ``getChainEnvironments``, ...: :data:`provider.reads.READS`); a lookup reads
+  without waiting unless ``waitFor`` is given; bad arguments come back as failures naming
+  each one.
 * ``Cancel`` stops every waiting gate at once; each fails with a message saying so.
 * Secrets: an input sent as a secret stays one (``Check``, and ``Read`` keeps each input as
   secret as it was); an output is secret only when derived from a secret input or showing a
@@ -81,6 +83,7 @@ from pulumi.provider.experimental.provider import (
 )
 
 from .. import credentials, functions, ratelimit, validation
+from ..catalog import Hooks, Read
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..errors import CancelledError, InvalidInputError, NotFoundError
@@ -99,6 +102,7 @@ from ..lifecycle import (
 from ..lookup import DeploymentQuery
 from ..models import ChainDeployment
 from ..outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID, OUTPUTS, deployment_outputs
+from ..reads.chain_deployment import READ as DEPLOYMENT
 from ..redaction import Redactor
 from ..waiting import Progress
 from . import engine_log
@@ -108,7 +112,7 @@ from .schema import (
     CONFIG_API_KEY,
     CONFIG_API_URL,
     CONFIG_MAX_RPS,
-    FUNCTION_TOKEN,
+    FUNCTION_TOKENS,
     PACKAGE,
     package_schema,
 )
@@ -146,6 +150,7 @@ could otherwise turn a real gate into back-to-back polls of Baseten."""
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_A = TypeVar("_A")
 
 ACCEPTS = {"accept_secrets": True, "accept_resources": True, "accept_outputs": False}
 """What the plugin takes, answered alike by Handshake and Configure (provider.proto: they must
@@ -301,8 +306,9 @@ class BasetenProvider(Provider):
     async def _blocking(self, fn: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-    def _resolve(self, query: DeploymentQuery, urn: str, budget: float) -> ChainDeployment:
-        """Look up and gate (blocking), logging progress and warnings on ``urn``."""
+    def _run(self, read: Read[Any, _A], query: Any, urn: str, budget: float) -> _A:
+        """Run ``read`` (blocking; the lookup's gate included), logging progress and warnings
+        on ``urn``."""
         client = self._baseten()
         on_loopback = validation.is_loopback_url(client.base_url)
         simulated = _SimulatedClock() if self._simulated_time and on_loopback else None
@@ -318,14 +324,13 @@ class BasetenProvider(Provider):
         def warning(message: str) -> None:
             self.log.send(engine_log.WARNING, camel_text(message), urn=urn)
 
+        hooks = Hooks(
+            on_warning=warning,
+            on_progress=progress,
+            sleep=simulated.sleep if simulated else None,
+        )
         try:
-            return query.resolve(
-                client,
-                deadline,
-                on_progress=progress,
-                on_warning=warning,
-                sleep=simulated.sleep if simulated else None,
-            )
+            return read.run(query, client, deadline, hooks)
         except CancelledError:
             raise PluginError(
                 f"Cancelled: stopped waiting for {query.describe()}: the engine cancelled the "
@@ -449,9 +454,20 @@ class BasetenProvider(Provider):
             deadline = Deadline.after(query.timeout_seconds, cancel=self._cancel)
             return query.fetch(self._baseten(), deadline)
 
-        # The one GET (if any) blocks: it runs on the pool, like every lookup.
+        def resolve(query: DeploymentQuery) -> DeploymentQuery:
+            deadline = Deadline.after(query.timeout_seconds, cancel=self._cancel)
+            return query.resolved(self._baseten(), deadline)
+
+        # The GETs (if any) block: they run on the pool, like every lookup.
         plan = await self._blocking(
-            lambda: plan_diff(olds, news, is_unknown=is_unknown, fetch=fetch, canonical=stored_form)
+            lambda: plan_diff(
+                olds,
+                news,
+                is_unknown=is_unknown,
+                fetch=fetch,
+                resolve=resolve,
+                canonical=stored_form,
+            )
         )
         return _diff(changed=plan.changed, replaces=plan.replaces)
 
@@ -482,7 +498,7 @@ class BasetenProvider(Provider):
             return None, outputs_property_map(_preview_outputs(inputs), secret, inputs)
         query = query_from(inputs)
         budget = self._budget(query, timeout)
-        deployment = await self._blocking(lambda: self._resolve(query, urn, budget))
+        deployment = await self._blocking(lambda: self._run(DEPLOYMENT, query, urn, budget))
         outputs = deployment_outputs(query, deployment)
         return deployment, outputs_property_map(outputs_to_wire(outputs), secret, inputs)
 
@@ -501,7 +517,7 @@ class BasetenProvider(Provider):
             )
         except NotFoundError:
             return ReadResponse()  # no id: the deployment is gone (or never was)
-        assert query.chain_deployment_id is not None
+        assert query.chain_id is not None and query.chain_deployment_id is not None
         inputs = plan.inputs(query.chain_id, query.chain_deployment_id)
         outputs = outputs_to_wire(plan.outputs(deployment))
         return ReadResponse(
@@ -518,21 +534,24 @@ class BasetenProvider(Provider):
 
     @_engine_call
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        if request.tok != FUNCTION_TOKEN:
+        read = FUNCTION_TOKENS.get(request.tok)
+        if read is None:
             raise PluginError(
-                f"unknown function {request.tok!r}; this provider serves {FUNCTION_TOKEN}",
+                f"unknown function {request.tok!r}; this provider serves "
+                + ", ".join(sorted(FUNCTION_TOKENS)),
                 grpc.StatusCode.INVALID_ARGUMENT,
             )
-        values = inputs_from_wire(plain_map(request.args))
-        errors = input_errors(values)
+        values = inputs_from_wire(plain_map(request.args), read.inputs)
+        checked, errors = read.check(values)
         if errors:
             return InvokeResponse(failures=_failures(errors))
-        query = query_from(values, gated=False)
-        deployment = await self._blocking(lambda: self._resolve(query, "", query.timeout_seconds))
-        outputs = deployment_outputs(query, deployment)
+        query = read.query(checked)
+        answer = await self._blocking(lambda: self._run(read, query, "", query.timeout_seconds))
         return InvokeResponse(
             return_value=outputs_property_map(
-                outputs_to_wire(outputs), secret_inputs(request.args), values
+                outputs_to_wire(read.outputs_of(query, answer), read.outputs),
+                secret_inputs(request.args, inputs=read.inputs),
+                values,
             )
         )
 

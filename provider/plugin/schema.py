@@ -1,11 +1,13 @@
 """The Pulumi package schema of the ``baseten`` plugin, derived from the declarations.
 
 Nothing here lists a field: the resource's inputs come from :data:`provider.inputs.INPUTS`, its
-outputs (and the function's result) from :data:`provider.outputs.OUTPUTS`, and the object types
-``baseten:index:Chainlet`` and ``baseten:index:AutoscalingSettings`` from the API models through
-:func:`provider.fields.model_fields`. A field added to any of them appears in the schema, and so
-in every SDK generated from it. Property names are camelCase (:func:`provider.fields.camel`),
-as Pulumi's are; descriptions are Markdown.
+outputs from :data:`provider.outputs.OUTPUTS`, one function ``baseten:index:getX`` per read of
+the catalog (:data:`provider.reads.READS`: its inputs, outputs and description), and the object
+types (``baseten:index:Chainlet``, ``baseten:index:AutoscalingSettings``, ``Chain``,
+``Deployment``, ...) from the API models through :func:`provider.fields.model_fields`. A field
+or a read added to any of them appears in the schema, and so in every SDK generated from it.
+Property names are camelCase (:func:`provider.fields.camel`), as Pulumi's are; descriptions
+are Markdown.
 
 :func:`package_schema` returns the schema as a dict; the plugin serves it (JSON) from
 ``GetSchema``. It is valid against Pulumi's package metaschema
@@ -23,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .._version import __version__
+from ..catalog import Read
 from ..credentials import (
     API_KEY_ENV,
     API_URL_ENV,
@@ -33,13 +36,18 @@ from ..credentials import (
     PULUMI_MAX_RPS,
     PULUMI_NAMESPACE,
 )
-from ..fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields
+from ..fields import FieldType, ListOf, MapOf, ObjectOf, Scalar, camel, model_fields, schema_name
 from ..inputs import INPUTS, InputField
-from ..outputs import OUTPUTS
+from ..outputs import OUTPUTS, OutputField
+from ..reads import READS
 
 PACKAGE = PULUMI_NAMESPACE
 MODULE = "index"
 RESOURCE_TOKEN = f"{PACKAGE}:{MODULE}:ChainDeployment"
+FUNCTION_TOKENS: Mapping[str, Read[Any, Any]] = {
+    f"{PACKAGE}:{MODULE}:{read.token_name}": read for read in READS
+}
+"""Every read's function token, ``baseten:index:getX``."""
 FUNCTION_TOKEN = f"{PACKAGE}:{MODULE}:getChainDeployment"
 PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
 
@@ -85,7 +93,7 @@ def plugin_download_url() -> str | None:
 
 def type_token(model: type[BaseModel]) -> str:
     """``baseten:index:Chainlet`` for :class:`provider.models.Chainlet`."""
-    return f"{PACKAGE}:{MODULE}:{model.__name__}"
+    return f"{PACKAGE}:{MODULE}:{schema_name(model)}"
 
 
 def markdown(text: str, *, names: bool = True) -> str:
@@ -147,27 +155,43 @@ def _input_property(types: _Types, spec: InputField) -> dict[str, Any]:
     return prop
 
 
-def _inputs(types: _Types) -> dict[str, Any]:
-    return {spec.camel_name: _input_property(types, spec) for spec in INPUTS}
+def _inputs(types: _Types, inputs: Iterable[InputField] = INPUTS) -> dict[str, Any]:
+    return {spec.camel_name: _input_property(types, spec) for spec in inputs}
 
 
-def _required_inputs() -> list[str]:
-    return [spec.camel_name for spec in INPUTS if spec.required]
+def _required_inputs(inputs: Iterable[InputField] = INPUTS) -> list[str]:
+    return [spec.camel_name for spec in inputs if spec.required]
 
 
-def _outputs(types: _Types) -> dict[str, Any]:
+def _outputs(types: _Types, outputs: Iterable[OutputField] = OUTPUTS) -> dict[str, Any]:
     return {
         f.camel_name: {
             **types.spec(f.type),
             # lookupBy's description quotes its values (`chain_deployment_id`), not names.
             "description": markdown(f.description, names=f.name != "lookup_by"),
         }
-        for f in OUTPUTS
+        for f in outputs
     }
 
 
-def _required_outputs() -> list[str]:
-    return [f.camel_name for f in OUTPUTS if not f.nullable]
+def _required_outputs(outputs: Iterable[OutputField] = OUTPUTS) -> list[str]:
+    return [f.camel_name for f in outputs if not f.nullable]
+
+
+def _function(types: _Types, read: Read[Any, Any]) -> dict[str, Any]:
+    return {
+        "description": markdown(read.description),
+        "inputs": {
+            "description": f"The inputs of `{read.token_name}`.",
+            "properties": _inputs(types, read.inputs),
+            "required": _required_inputs(read.inputs),
+        },
+        "outputs": {
+            "description": f"The result of `{read.token_name}`.",
+            "properties": _outputs(types, read.outputs),
+            "required": _required_outputs(read.outputs),
+        },
+    }
 
 
 def _config_variables() -> dict[str, Any]:
@@ -206,11 +230,6 @@ RESOURCE_DESCRIPTION = (
     "closed, shows as an update; another deployment (a promotion) as a replacement. Import "
     "it with its id, `CHAIN_ID/CHAIN_DEPLOYMENT_ID`."
 )
-FUNCTION_DESCRIPTION = (
-    "Look a Baseten chain deployment up by id, or by environment (its current deployment). "
-    "It does not wait unless `waitFor` is given; the result has the same fields as a "
-    "`ChainDeployment`'s outputs."
-)
 
 
 def package_schema() -> dict[str, Any]:
@@ -243,21 +262,7 @@ def package_schema() -> dict[str, Any]:
                 "required": _required_outputs(),
             }
         },
-        "functions": {
-            FUNCTION_TOKEN: {
-                "description": FUNCTION_DESCRIPTION,
-                "inputs": {
-                    "description": "The lookup's inputs.",
-                    "properties": inputs,
-                    "required": _required_inputs(),
-                },
-                "outputs": {
-                    "description": "The deployment, as a `ChainDeployment`'s outputs.",
-                    "properties": outputs,
-                    "required": _required_outputs(),
-                },
-            }
-        },
+        "functions": {token: _function(types, read) for token, read in FUNCTION_TOKENS.items()},
         "types": dict(sorted(types.specs.items())),
         "language": {name: dict(spec) for name, spec in LANGUAGE.items()},
     }
@@ -279,8 +284,9 @@ def object_types() -> Iterable[type[BaseModel]]:
             for f in model_fields(field_type.model):
                 walk(f.type)
 
-    for spec in INPUTS:
-        walk(spec.type)
-    for field in OUTPUTS:
-        walk(field.type)
+    for read in READS:
+        for spec in read.inputs:
+            walk(spec.type)
+        for field in read.outputs:
+            walk(field.type)
     return seen

@@ -36,8 +36,9 @@ from pydantic import BaseModel
 from .. import credentials
 from ..errors import SchemaError
 from ..fields import FieldType, ListOf, MapOf, ObjectOf, camel, model_fields
-from ..inputs import IDENTITY_NAMES, INPUTS
-from ..outputs import OUTPUTS, OUTPUTS_BY_NAME, to_engine
+from ..inputs import IDENTITY_NAMES, INPUTS, InputField
+from ..outputs import OUTPUTS, OUTPUTS_BY_NAME, OutputField, to_engine
+from ..reads import READS
 
 UNKNOWN: str = rpc.UNKNOWN
 """A value the engine does not know yet (preview), as it reaches this provider."""
@@ -84,7 +85,7 @@ def plain_map(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
 # -- secrets ----------------------------------------------------------------------------------
 
 OUTPUT_SOURCES: Mapping[str, frozenset[str]] = {
-    "chain_id": frozenset({"chain_id"}),
+    "chain_id": frozenset({"chain_id", "chain_name"}),
     "chain_deployment_id": frozenset({"chain_deployment_id", "environment"}),
     "environment": frozenset({"environment", "chain_deployment_id"}),
     "lookup_by": frozenset(),
@@ -96,24 +97,28 @@ OUTPUT_SOURCES: Mapping[str, frozenset[str]] = {
     "chainlets": frozenset(),
     "chainlets_by_name": frozenset(),
     "instance_types": frozenset(),
-    "raw_json": frozenset({"chain_id", "chain_deployment_id", "environment"}),
+    "raw_json": frozenset({"chain_id", "chain_name", "chain_deployment_id", "environment"}),
 }
 """Each output, by the inputs whose value it shows or depends on: what a secret input makes
-secret (an output that shows a secret input's text is secret too, whatever this says)."""
+secret (an output that shows a secret input's text is secret too, whatever this says). The
+other reads' outputs are not listed: any secret input makes each of them secret."""
 
 _UNDECLARED = sorted(set(OUTPUTS_BY_NAME) ^ set(OUTPUT_SOURCES))
 if _UNDECLARED:  # an output added without saying what it is derived from
     raise SchemaError(f"OUTPUT_SOURCES must name every output and no other: {_UNDECLARED}")
 
 
-def secret_inputs(*wire_maps: Mapping[str, PropertyValue]) -> frozenset[str]:
-    """The inputs (snake_case) that are, or hold, a secret in any of ``wire_maps`` (inputs, or
-    a stored state, which keeps the inputs among its outputs under the same names)."""
+def secret_inputs(
+    *wire_maps: Mapping[str, PropertyValue], inputs: Sequence[InputField] = INPUTS
+) -> frozenset[str]:
+    """The ``inputs`` (snake_case; default: the resource's) that are, or hold, a secret in any
+    of ``wire_maps`` (inputs, or a stored state, which keeps the inputs among its outputs
+    under the same names)."""
     return frozenset(
-        name
-        for name, wire_name in INPUT_WIRE_NAMES.items()
+        spec.name
+        for spec in inputs
         for values in wire_maps
-        if wire_name in values and values[wire_name].contains_secret()
+        if spec.camel_name in values and values[spec.camel_name].contains_secret()
     )
 
 
@@ -182,13 +187,16 @@ def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
 # -- names ------------------------------------------------------------------------------------
 
 
-def inputs_from_wire(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The declared inputs among ``values`` (camelCase names), by their snake_case names.
-    Anything else (an API key passed as a property, a typo) is left out."""
+def inputs_from_wire(
+    values: Mapping[str, Any], inputs: Sequence[InputField] = INPUTS
+) -> dict[str, Any]:
+    """The declared ``inputs`` (default: the resource's) among ``values`` (camelCase names),
+    by their snake_case names. Anything else (an API key passed as a property, a typo) is
+    left out."""
     return {
-        name: values[wire]
-        for name, wire in INPUT_WIRE_NAMES.items()
-        if values.get(wire) is not None
+        spec.name: values[spec.camel_name]
+        for spec in inputs
+        if values.get(spec.camel_name) is not None
     }
 
 
@@ -229,10 +237,12 @@ def stored_form(name: str, value: Any) -> Any:
     return wire(OUTPUTS_BY_NAME[name].type, to_engine(value))
 
 
-def outputs_to_wire(outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """A lookup's outputs (:func:`provider.outputs.deployment_outputs`) exactly as the engine
-    will store them, so that two output sets compare equal when the engine sees no change."""
-    by_name = OUTPUTS_BY_NAME
+def outputs_to_wire(
+    outputs: Mapping[str, Any], fields: Sequence[OutputField] = OUTPUTS
+) -> dict[str, Any]:
+    """A read's outputs (default: the resource's) exactly as the engine will store them, so
+    that two output sets compare equal when the engine sees no change."""
+    by_name = {f.name: f for f in fields}
     canonical = to_engine(dict(outputs))
     return {
         by_name[name].camel_name: wire(by_name[name].type, value)
@@ -241,9 +251,16 @@ def outputs_to_wire(outputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_DECLARED: list[str] = [
+    *(spec.name for read in READS for spec in read.inputs),
+    *(field.name for read in READS for field in read.outputs),
+]
 _SNAKE_NAMES = {
     snake: camel_name
-    for snake, camel_name in {**INPUT_WIRE_NAMES, **OUTPUT_WIRE_NAMES, **CONFIG_NAMES}.items()
+    for snake, camel_name in {
+        **{name: camel(name) for name in _DECLARED},
+        **CONFIG_NAMES,
+    }.items()
     if snake != camel_name
 }
 _SNAKE_WORD = re.compile(r"\b(" + "|".join(sorted(_SNAKE_NAMES, key=len, reverse=True)) + r")\b")
