@@ -73,4 +73,6 @@ class ChainRef:
             )
         else:
             reason = f"no chain is named {self.chain_name!r}; chain names seen: {seen}"
-        raise NotFoundError(reason, what=f"the chain named {self.chain_name!r}", status=None)
+        raise NotFoundError(
+            reason, what=f"the chain named {self.chain_name!r}", status=None, field="chain_name"
+        )

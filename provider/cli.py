@@ -1,6 +1,10 @@
-"""The command line: ``python -m provider COMMAND CHAIN_ID (DEPLOYMENT_ID | --environment NAME)``.
+"""The command line: ``python -m provider COMMAND (CHAIN_ID | --chain-name NAME) ...``.
 
-* ``get`` shows a deployment and its chainlets, optionally waiting until it is ready.
+* One subcommand per read of the catalog (:data:`provider.reads.READS`), its arguments and
+  flags derived from the read's inputs, ``--json`` printing what the API sent: ``get`` shows a
+  deployment and its chainlets (``DEPLOYMENT_ID`` or ``--environment NAME``), optionally
+  waiting until it is ready; ``chain`` a chain; ``environments`` a chain's environments and
+  the deployment each serves; and so on (``--help`` lists them).
 * ``check`` runs the policy rules of :mod:`provider.policy` on it (the same rules as the
   CrossGuard pack in ``examples/policy-pack``), configured by flags and/or ``--config FILE`` (the
   pack's config document), and lists the violations, readable or as JSON (``--json``).
@@ -43,6 +47,7 @@ from typing import Any, TextIO
 from . import credentials, ratelimit
 from ._version import __version__
 from .backoff import Backoff
+from .catalog import Hooks, Read
 from .client import BasetenClient, RetryPolicy
 from .deadline import Deadline
 from .errors import (
@@ -60,7 +65,8 @@ from .errors import (
     one_line,
     presentation,
 )
-from .inputs import DEFAULT_TIMEOUT_SECONDS, INPUT_NAMES
+from .fields import ListOf, Scalar
+from .inputs import InputField
 from .lookup import DeploymentQuery
 from .models import ChainDeployment, is_known_status
 from .policy import (
@@ -77,6 +83,8 @@ from .policy import (
     merge_documents,
     parse_config,
 )
+from .reads import READS
+from .reads.chain_deployment import READ as DEPLOYMENT
 from .redaction import Redactor
 from .text import printable
 from .waiting import Progress
@@ -153,6 +161,7 @@ def _exit_help(*codes: int, success: str = _EXIT_MEANINGS[EXIT_OK]) -> str:
 _ALWAYS = (EXIT_USAGE, EXIT_API, EXIT_INTERNAL, EXIT_CANCELLED, EXIT_BROKEN_PIPE)
 EPILOG = _exit_help(EXIT_OK, EXIT_VIOLATIONS, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
 GET_EPILOG = _exit_help(EXIT_OK, *_ALWAYS[:2], EXIT_NOT_READY, *_ALWAYS[2:])
+READ_EPILOG = _exit_help(EXIT_OK, *_ALWAYS)
 
 
 def _rules_help() -> str:
@@ -222,7 +231,8 @@ def _named(action: argparse.Action) -> argparse.Action:
     return action
 
 
-_FIELD_WORD = re.compile(r"\b(" + "|".join(sorted(INPUT_NAMES, key=len, reverse=True)) + r")\b")
+INPUT_NAMES = sorted({spec.name for read in READS for spec in read.inputs}, key=len, reverse=True)
+_FIELD_WORD = re.compile(r"\b(" + "|".join(INPUT_NAMES) + r")\b")
 
 
 def spelled(exc: InvalidInputError) -> str:
@@ -236,22 +246,57 @@ def spelled(exc: InvalidInputError) -> str:
     return f"invalid {field}: {reason}"
 
 
+def _help(spec: InputField) -> str:
+    text = spec.description.split(". ")[0].rstrip(".").replace("`", "")
+    if spec.default is not None:
+        text += f" (default {spec.default:g})" if isinstance(spec.default, float) else ""
+    return text
+
+
+def _add_inputs(
+    parser: argparse.ArgumentParser, read: Read[Any, Any], skip: tuple[str, ...] = ()
+) -> None:
+    """One argument or flag per input of ``read`` (its spelling from the declaration, recorded
+    in :data:`SPELLING`); the destinations are the inputs' names. Defaults are the read's."""
+    for spec in read.inputs:
+        if spec.name in skip:
+            continue
+        if spec.positional:
+            argument = parser.add_argument(
+                spec.name, metavar=spec.metavar, nargs="?", help=_help(spec)
+            )
+            _named(argument)
+            continue
+        kind: dict[str, Any] = {"metavar": spec.metavar}
+        if isinstance(spec.type, ListOf):
+            kind["action"] = "append"
+        elif spec.type is Scalar.NUMBER:
+            kind["type"] = float
+        elif spec.type is Scalar.INTEGER:
+            kind["type"] = int
+        elif spec.type is Scalar.BOOLEAN:
+            kind = {"action": "store_const", "const": True}
+        _named(parser.add_argument(*spec.cli_flags, dest=spec.name, help=_help(spec), **kind))
+
+
 def _add_target(parser: argparse.ArgumentParser) -> None:
-    """The deployment to read: CHAIN_ID and DEPLOYMENT_ID or --environment; the API URL."""
-    _named(parser.add_argument("chain_id", metavar="CHAIN_ID"))
-    _named(parser.add_argument("chain_deployment_id", metavar="DEPLOYMENT_ID", nargs="?"))
-    _named(parser.add_argument("--environment", "-e", metavar="NAME", help="e.g. production"))
-    _named(
-        parser.add_argument(
-            "--timeout",
-            dest="timeout_seconds",
-            type=float,
-            default=DEFAULT_TIMEOUT_SECONDS,
-            metavar="SECONDS",
-            help="the most the whole command may take, waiting included "
-            f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
-        )
-    )
+    """The deployment to read: CHAIN_ID (or --chain-name) and DEPLOYMENT_ID or --environment."""
+    _add_inputs(parser, DEPLOYMENT, skip=("wait_for",))
+
+
+def _positionals(args: argparse.Namespace, read: Read[Any, Any]) -> None:
+    """Give the positional values to the positional inputs whose partner flag was not used:
+    with ``--chain-name NAME``, ``get NAME_FLAG DEPLOYMENT_ID`` has no CHAIN_ID before it."""
+    specs = [s for s in read.inputs if s.positional]
+    given = [getattr(args, s.name) for s in specs if getattr(args, s.name, None) is not None]
+    partners = {a: b for pair in read.choices for a, b in (pair, pair[::-1])}
+    short = len(given) < len(specs)  # all given: the exactly-one rule judges them as they are
+    for spec in specs:
+        partner = partners.get(spec.name)
+        taken = short and partner is not None and getattr(args, partner, None) is not None
+        setattr(args, spec.name, None if taken or not given else given.pop(0))
+    if given:
+        raise InvalidInputError(specs[-1].name, f"unexpected extra argument {given[0]!r}")
 
 
 def _add_check_flags(check: argparse.ArgumentParser) -> None:
@@ -335,25 +380,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    get = commands.add_parser(
-        "get",
-        help="show a chain deployment and its chainlets",
-        description="Show a chain deployment: by id, or the current one of an environment.",
-        epilog=GET_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_target(get)
-    get.add_argument("--json", action="store_true", help="print the API's JSON")
-    _named(
-        get.add_argument(
-            "--wait-for",
-            metavar="STATUS",
-            action="append",
-            help="wait until the deployment and every chainlet has this status (repeatable)",
+    for read in READS:
+        command = commands.add_parser(
+            read.command,
+            help=read.summary()[0].lower() + read.summary()[1:].replace("`", ""),
+            description=read.description.replace("`", ""),
+            epilog=GET_EPILOG if read is DEPLOYMENT else READ_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-    )
-    get.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
-    _add_rate_flag(get)
+        _add_inputs(command, read)
+        command.add_argument("--json", action="store_true", help="print the API's JSON")
+        command.add_argument("--api-url", metavar="URL", help="overrides BASETEN_API_URL")
+        _add_rate_flag(command)
     check = commands.add_parser(
         "check",
         help="check a chain deployment against the policy rules (for CI)",
@@ -475,9 +513,14 @@ def render_report(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def _query(args: argparse.Namespace) -> DeploymentQuery:
+def _values(args: argparse.Namespace, read: Read[Any, Any]) -> dict[str, Any]:
     # The parser's destinations are the inputs' names (check has no --wait-for: no wait).
-    return DeploymentQuery.parse({name: getattr(args, name, None) for name in INPUT_NAMES})
+    _positionals(args, read)
+    return {name: getattr(args, name, None) for name in read.input_names}
+
+
+def _query(args: argparse.Namespace) -> DeploymentQuery:
+    return DEPLOYMENT.parse(_values(args, DEPLOYMENT))
 
 
 BACKOFF_SCALE_ENV = "BASETEN_BACKOFF_SCALE"
@@ -582,25 +625,62 @@ class StatusLine:
             self.open_line = False
 
 
-def _get(args: argparse.Namespace, out: TextIO, err: TextIO, cancel: threading.Event) -> int:
-    query = _query(args)
+def _read(
+    read: Read[Any, Any],
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    cancel: threading.Event,
+) -> int:
+    """A read's subcommand: the answer as a table, or as the API sent it (``--json``)."""
+    query = read.parse(_values(args, read))
     status = StatusLine(err)
     try:
         with _client(args) as client:
-            deployment = query.resolve(
+            answer = read.run(
+                query,
                 client,
                 Deadline.after(query.timeout_seconds, cancel=cancel),
-                on_progress=status.progress,
-                on_warning=status.warning,
+                Hooks(on_progress=status.progress, on_warning=status.warning),
             )
     finally:
         status.end_line()
     if args.json:
-        json.dump(deployment.to_api(), out, indent=2)
+        json.dump(read.api_json(answer), out, indent=2)
         out.write("\n")
+    elif isinstance(answer, ChainDeployment):
+        say(out, render(answer))
     else:
-        say(out, render(deployment))
+        say(out, render_outputs(read, read.outputs_of(query, answer)))
     return EXIT_OK
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    columns = [k for k in rows[0] if all(not isinstance(r.get(k), dict | list) for r in rows)]
+    cells = [[k.upper() for k in columns]]
+    cells += [[_cell("-" if r.get(k) is None else str(r[k])) for k in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
+
+
+def render_outputs(read: Read[Any, Any], outputs: dict[str, Any]) -> str:
+    """A read's outputs, readable: one line per value, a table per list of objects, the
+    flat fields of an object (a nested one is in ``--json``)."""
+    lines = [read.title.lower()]
+    width = max(len(name) for name in outputs)
+    for name, value in outputs.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            lines += ["", f"{name}:", *_table(value)]
+        elif isinstance(value, dict):
+            lines += [f"  {name}:"]
+            lines += [f"    {_cell(str(k))}  {_cell(str(v))}" for k, v in value.items()]
+        else:
+            shown = "-" if value is None or value == [] else str(value)
+            lines.append(f"  {name:<{width}}  {_cell(shown)}")
+    return "\n".join(lines)
 
 
 def _without_key(text: str) -> str:
@@ -633,11 +713,11 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        code = (
-            _check(args, out, err, cancel)
-            if args.command == "check"
-            else _get(args, out, err, cancel)
-        )
+        if args.command == "check":
+            code = _check(args, out, err, cancel)
+        else:
+            read = next(read for read in READS if read.command == args.command)
+            code = _read(read, args, out, err, cancel)
         out.flush()  # here, so that a closed pipe is met inside this try
         return code
     except BrokenPipeError:

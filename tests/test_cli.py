@@ -140,11 +140,10 @@ def test_wait_for_active_on_an_active_deployment(api_env: Emulator) -> None:
     "argv",
     [
         [],
-        ["get"],
         ["get", CHAIN, ACTIVE_ID, "--timeout", "soon"],
         ["frobnicate", CHAIN],
     ],
-    ids=["no-args", "no-chain", "non-numeric-timeout", "unknown-command"],
+    ids=["no-args", "non-numeric-timeout", "unknown-command"],
 )
 def test_argparse_usage_errors_exit_2(
     api_env: Emulator, capsys: pytest.CaptureFixture[str], argv: list[str]

@@ -40,6 +40,7 @@ from provider.emulator import (
 from provider.functions import MAX_IN_FLIGHT
 from provider.models import ChainDeployment
 from provider.plugin.server import engine_address
+from provider.reads import READS
 from tests.conftest import TEST_KEY
 from tests.engine_steps import (
     clean_deployment,
@@ -225,7 +226,11 @@ def test_get_schema_serves_the_derived_schema(plugin: PluginProcess) -> None:
     served = json.loads(plugin.schema())
     assert served == json.loads(json.dumps(package_schema()))
     assert set(served["resources"]) == {"baseten:index:ChainDeployment"}
-    assert set(served["functions"]) == {"baseten:index:getChainDeployment"}
+    assert (
+        set(served["functions"])
+        == {f"baseten:index:{read.token_name}" for read in READS}
+        >= {"baseten:index:getChainDeployment", "baseten:index:getChain"}
+    )
     assert served["version"] == plugin.plugin_info()
 
 
@@ -938,7 +943,7 @@ def test_invoke_names_every_bad_argument(plugin: PluginProcess, emulator: Emulat
 
 def test_invoke_of_an_unknown_function_is_a_clean_error(plugin: PluginProcess) -> None:
     with pytest.raises(PluginCallError) as info:
-        plugin.invoke({"chainId": CHAIN}, tok="baseten:index:getChain")
+        plugin.invoke({"chainId": CHAIN}, tok="baseten:index:getChainz")
     assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "baseten:index:getChainDeployment" in info.value.details
     assert_clean(info.value)

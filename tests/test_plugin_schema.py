@@ -146,6 +146,7 @@ def test_resource_inputs_are_the_lookup_inputs_in_camel_case() -> None:
         "environment",
         "waitFor",
         "timeoutSeconds",
+        "chainName",
     ]
     for spec in INPUTS:
         assert matches(resource["inputProperties"][spec.camel_name], spec.type), spec.name
@@ -177,8 +178,11 @@ def test_the_function_takes_the_same_inputs_and_returns_the_same_result() -> Non
 
 
 def test_chainlets_and_autoscaling_are_named_object_types_from_the_models() -> None:
-    assert list(object_types()) == [Chainlet, AutoscalingSettings]
-    assert set(SCHEMA["types"]) == {"baseten:index:Chainlet", "baseten:index:AutoscalingSettings"}
+    assert list(object_types())[:2] == [Chainlet, AutoscalingSettings]
+    assert {"baseten:index:Chainlet", "baseten:index:AutoscalingSettings"} <= set(SCHEMA["types"])
+    # The other reads' models are types too; the deployment's is not called like the resource.
+    assert "baseten:index:Deployment" in SCHEMA["types"]
+    assert RESOURCE_TOKEN not in SCHEMA["types"]
     for model in (Chainlet, AutoscalingSettings):
         spec = SCHEMA["types"][type_token(model)]
         assert spec["type"] == "object"

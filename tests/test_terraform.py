@@ -41,14 +41,9 @@ from provider.errors import DeploymentFailedError, SetupError
 from provider.fields import type_of
 from provider.models import AutoscalingSettings, Chain, ChainDeployment, Chainlet
 from provider.outputs import CHAINLET as CHAINLET_FIELD
-from provider.terraform import cliconfig, example_plan, mirror, plugin
-from provider.terraform.data_sources import (
-    ChainDataSource,
-    ChainDeploymentDataSource,
-    add_diagnostic,
-    chain_config_errors,
-    deployment_config_errors,
-)
+from provider.terraform import cliconfig, example_plan, mirror
+from provider.terraform import provider as tf_provider
+from provider.terraform.data_sources import DATA_SOURCES, DATA_SOURCES_BY_NAME, add_diagnostic
 from provider.terraform.schema import Object, tf_type
 from tests.conftest import TEST_KEY, run_make
 from tests.readme import sh_block
@@ -212,7 +207,7 @@ def test_plan_and_apply_an_active_deployment_match_the_fixture(
     assert data["ready"] is True
     assert data["timeout_seconds"] == 900
     assert data["wait_for"] is None
-    chain = raw(emulator, chain_path(CHAIN))
+    chain = {**raw(emulator, chain_path(CHAIN)), "timeout_seconds": None}
     assert ws.data_source("baseten_chain", "by_id") == chain
     assert ws.data_source("baseten_chain", "by_name") == chain
 
@@ -498,9 +493,8 @@ CHAINLET = tf_type(CHAINLET_FIELD)
 
 def test_the_schemas_are_well_formed_and_cover_every_model_field() -> None:
     for schema in (
-        plugin.BasetenProvider().get_provider_schema(Diagnostics()),
-        ChainDeploymentDataSource.get_schema(),
-        ChainDataSource.get_schema(),
+        tf_provider.TerraformProvider().get_provider_schema(Diagnostics()),
+        *(source.get_schema() for source in DATA_SOURCES),
     ):
         diags = Diagnostics()
         check_attributes(diags, schema.attributes)
@@ -516,9 +510,10 @@ def test_the_schemas_are_well_formed_and_cover_every_model_field() -> None:
         "object",
         dict.fromkeys(AutoscalingSettings.model_fields, "number"),
     ]
-    chain_fields = {a.name for a in ChainDataSource.get_schema().attributes}
-    assert chain_fields == set(Chain.model_fields)
-    key = next(a for a in plugin.BasetenProvider().get_provider_schema(Diagnostics()).attributes)
+    chain_fields = {a.name for a in DATA_SOURCES_BY_NAME["chain"].get_schema().attributes}
+    assert chain_fields == set(Chain.model_fields) | {"timeout_seconds"}
+    provider_schema = tf_provider.TerraformProvider().get_provider_schema(Diagnostics())
+    key = next(a for a in provider_schema.attributes)
     assert (key.name, key.sensitive) == ("api_key", True)
 
 
@@ -555,7 +550,7 @@ def test_every_diagnostic_and_warning_passes_the_one_sanitiser() -> None:
         lookup_field=None,
         schema_fields={},
     )
-    ChainDeploymentDataSource._warn(diags, [f"environment now serves {hostile}"])
+    DATA_SOURCES_BY_NAME["chain_deployment"]._warn(diags, [f"environment now serves {hostile}"])
     for pb in diags.to_pb():
         for text in (pb.summary, pb.detail):
             assert "\x1b" not in text and "\x07" not in text
@@ -566,10 +561,10 @@ def test_every_diagnostic_and_warning_passes_the_one_sanitiser() -> None:
 
 def test_validation_tolerates_values_not_known_yet() -> None:
     base = {"chain_id": CHAIN, "wait_for": None, "timeout_seconds": None}
-    assert not deployment_config_errors(
+    assert not DATA_SOURCES_BY_NAME["chain_deployment"].config_errors(
         {**base, "chain_deployment_id": Unknown, "environment": None}
     )
-    assert not deployment_config_errors(
+    assert not DATA_SOURCES_BY_NAME["chain_deployment"].config_errors(
         {
             "chain_id": Unknown,
             "chain_deployment_id": None,
@@ -578,20 +573,21 @@ def test_validation_tolerates_values_not_known_yet() -> None:
             "timeout_seconds": Unknown,
         }
     )
-    known_bad = deployment_config_errors(
+    known_bad = DATA_SOURCES_BY_NAME["chain_deployment"].config_errors(
         {**base, "chain_deployment_id": Unknown, "environment": "x", "wait_for": ["NOPE"]}
     )
     assert [e.field for e in known_bad] == ["wait_for"]
-    assert not chain_config_errors({"id": Unknown, "name": None})
-    assert [e.field for e in chain_config_errors({"id": None, "name": " "})] == ["name"]
-    assert [e.field for e in chain_config_errors({"id": None, "name": None})] == ["id"]
+    assert not DATA_SOURCES_BY_NAME["chain"].config_errors({"id": Unknown, "name": None})
+    chain = DATA_SOURCES_BY_NAME["chain"]
+    assert [e.field for e in chain.config_errors({"id": None, "name": " "})] == ["name"]
+    assert [e.field for e in chain.config_errors({"id": None, "name": None})] == ["id"]
 
 
 def test_started_by_hand_the_plugin_explains_itself(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("TF_PLUGIN_MAGIC_COOKIE", raising=False)
-    assert plugin.serve(["terraform-provider-baseten"]) == 1
+    assert tf_provider.serve(["terraform-provider-baseten"]) == 1
     assert "is a Terraform plugin" in capsys.readouterr().err
 
 

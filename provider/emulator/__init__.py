@@ -9,10 +9,10 @@ What a caller may rely on:
 * Routes (``GET`` only, JSON, ``Content-Type: application/json``, always a ``Content-Length``
   unless a :class:`Fault` says otherwise): ``/v1/chains``, ``/v1/chains/{chain_id}``,
   ``/v1/chains/{chain_id}/deployments``,
-  ``/v1/chains/{chain_id}/deployments/{chain_deployment_id}`` and
-  ``/v1/chains/{chain_id}/environments/{env_name}``. Unknown things answer 404 with a
-  ``{"message": ...}`` body; any other method answers 405 (and is recorded, so a test can prove
-  that nothing ever sent a ``DELETE``).
+  ``/v1/chains/{chain_id}/deployments/{chain_deployment_id}``,
+  ``/v1/chains/{chain_id}/environments`` and ``/v1/chains/{chain_id}/environments/{env_name}``.
+  Unknown things answer 404 with a ``{"message": ...}`` body; any other method answers 405
+  (and is recorded, so a test can prove that nothing ever sent a ``DELETE``).
 * Auth: ``Authorization: Api-Key <key>`` or ``Authorization: Bearer <key>``; anything else
   answers 401 and does not consume a fault.
 * Per request, in this order: record the start, check auth, sleep :attr:`Emulator.latency`,

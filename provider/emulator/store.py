@@ -260,7 +260,8 @@ class ChainStore:
     def answer(self, path: str) -> tuple[int, Any]:
         """The normal answer (status, JSON body) to an authorized ``GET`` of ``path`` (no
         query string). Serving a deployment, or an environment's current one, counts for its
-        timeline's ``after_requests``; a list, a chain or a candidate does not."""
+        timeline's ``after_requests``; a chain or a candidate does not, nor does the list of
+        deployments (the list of environments serves each current one, and counts)."""
         segments = path.split("/")
         if len(segments) < 3 or segments[0] != "" or segments[1:3] != ["v1", "chains"]:
             return 404, {"message": "Not found"}
@@ -271,7 +272,13 @@ class ChainStore:
                 case []:
                     chains = [self._chain_body(c) for c in self._chains.values()]
                     return 200, {"chains": chains}
-                case [_] | [_, "deployments"] | [_, "deployments", _] | [_, "environments", _]:
+                case (
+                    [_]
+                    | [_, "deployments"]
+                    | [_, "deployments", _]
+                    | [_, "environments"]
+                    | [_, "environments", _]
+                ):
                     pass
                 case _:
                     return 404, {"message": "Not found"}
@@ -288,6 +295,11 @@ class ChainStore:
                     if deployment_id not in chain.deployments:
                         return 404, {"message": "Chain deployment not found"}
                     return 200, self._serve_deployment(chain, deployment_id, count=True)
+                case [_, "environments"]:
+                    environments = [
+                        self._environment_body(chain, env) for env in chain.environments.values()
+                    ]
+                    return 200, {"environments": environments}
                 case [_, "environments", env_name]:
                     if env_name not in chain.environments:
                         return 404, {"message": "Environment not found"}

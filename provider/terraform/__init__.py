@@ -1,13 +1,15 @@
 """Terraform provider ``local.invalid/pulumi-baseten-chains/baseten``, written with ``tf``.
 
-Data sources ``baseten_chain_deployment`` and ``baseten_chain``: the same lookups as the
+One data source per read of the catalog (``baseten_chain_deployment``, ``baseten_chain``,
+``baseten_chain_environments``, ...: :data:`provider.reads.READS`): the same reads as the
 Pulumi side, through the same core (validation, client, models, readiness gate); nothing here
 restates that logic. Layout:
 
 * :mod:`provider.terraform.schema` - the Terraform object type ``tf`` lacks, derived from the
   models;
-* :mod:`provider.terraform.data_sources` - the two data sources and the diagnostics;
-* :mod:`provider.terraform.plugin` - the provider and the plugin process;
+* :mod:`provider.terraform.data_sources` - the data sources, derived from the reads, and the
+  diagnostics;
+* :mod:`provider.terraform.provider` - :class:`TerraformProvider` and the process serving it;
 * :mod:`provider.terraform.mirror` - a filesystem-mirror entry that ``terraform init`` installs
   offline, beside a backend, modules and registry providers;
 * :mod:`provider.terraform.cliconfig` - a CLI config with ``dev_overrides`` that points
@@ -54,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         # Imported here: importing the package must not need tf (see the module docstring).
-        from .plugin import serve  # noqa: PLC0415
+        from .provider import serve  # noqa: PLC0415
     except ModuleNotFoundError as exc:
         if exc.name != "tf" and not (exc.name or "").startswith("tf."):
             raise

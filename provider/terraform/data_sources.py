@@ -1,20 +1,23 @@
-"""The data sources ``baseten_chain_deployment`` and ``baseten_chain``.
+"""One data source per read of the catalog: ``baseten_chain_deployment``, ``baseten_chain``,
+``baseten_chain_environments``, ... (:data:`provider.reads.READS`).
 
-Both are thin: validation, the lookup, the readiness gate and the outputs come from the core
-(:mod:`provider.validation`, :class:`provider.lookup.DeploymentQuery`,
-:func:`provider.outputs.deployment_outputs`, :mod:`provider.status`); this module only maps them
-onto Terraform's schema and diagnostics.
+Each is derived from its read's declaration (:func:`data_source`): the arguments are the read's
+inputs (``baseten_chain`` keeps its ``id``/``name`` for ``chain_id``/``chain_name``), the
+computed attributes its outputs, the description its description. Validation, the lookup,
+the readiness gate and the outputs come from the core; this module only maps them onto
+Terraform's schema and diagnostics.
 
 What a Terraform user may rely on:
 
 * ``validate`` (``terraform validate``, and the start of every plan) rejects bad arguments
-  before anything is sent: malformed ids, both or neither of ``chain_deployment_id`` /
-  ``environment`` (``id`` / ``name`` for ``baseten_chain``), unknown statuses in ``wait_for``, a
-  non-positive ``timeout_seconds``. Values not known yet (from resources, or variables during
-  ``terraform validate``) are accepted and checked again at read time.
-* ``read`` returns every attribute of the schema. Arguments come back as configured;
-  ``chain_deployment_id`` and ``environment`` are filled in when they were not given, and
-  ``timeout_seconds`` shows the bound in force (default 900).
+  before anything is sent: malformed ids, both or neither of ``chain_id`` / ``chain_name``
+  (``id`` / ``name`` for ``baseten_chain``) or of ``chain_deployment_id`` / ``environment``,
+  unknown statuses in ``wait_for``, a non-positive ``timeout_seconds``. Values not known yet
+  (from resources, or variables during ``terraform validate``) are accepted and checked again
+  at read time.
+* ``read`` returns every attribute of the schema. Arguments come back as configured; those
+  with an output of the same name (``chain_id``, ``chain_deployment_id``, ``environment``,
+  ``timeout_seconds``) are filled in from it when they were not given.
 * Without ``wait_for`` a read is one GET and reports the deployment as it is (``ready`` then
   means ACTIVE); with it, the read polls until the deployment *and* every chainlet are in
   ``wait_for``, fails at once on a status that will not get there, and gives up after
@@ -30,13 +33,11 @@ What a Terraform user may rely on:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from .. import validation
-from ..client import BasetenClient
+from ..catalog import Hooks, Read
 from ..deadline import Deadline
 from ..errors import (
     AuthenticationError,
@@ -50,18 +51,8 @@ from ..errors import (
     one_line,
     presentation,
 )
-from ..fields import model_fields
-from ..inputs import (
-    DEFAULT_TIMEOUT_SECONDS,
-    INPUTS,
-    INPUTS_BY_NAME,
-    TARGETS,
-    InputField,
-    input_errors,
-)
-from ..lookup import DeploymentQuery
-from ..models import Chain, ChainDeployment
-from ..outputs import OUTPUTS, deployment_outputs
+from ..inputs import InputField
+from ..reads import READS
 from ..status import wait_for_example
 from . import diagnostics
 from ._tf import (
@@ -77,7 +68,7 @@ from ._tf import (
 from .schema import tf_type
 
 if TYPE_CHECKING:
-    from .plugin import BasetenProvider
+    from .provider import TerraformProvider
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +78,7 @@ API_KEY_HINT = (
 )
 
 
-_MISSING = {"chain_id": "Chain", "environment": "Environment"}
+_MISSING = {"chain_id": "Chain", "chain_name": "Chain", "environment": "Environment"}
 """What is missing when a 404 is the fault of this input (the summary's first word)."""
 
 
@@ -163,19 +154,94 @@ def add_diagnostic(
     diagnostics.error(diags, summary, detail, path=path)
 
 
-class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: Any to mypy
-    """Shared plumbing: the provider (for the client), attribute names of the schema."""
+class ReadDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: Any to mypy
+    """The data source of one read (:attr:`catalog_read`); :func:`data_source` makes one
+    subclass per read."""
 
-    def __init__(self, provider: BasetenProvider) -> None:
+    catalog_read: Read[Any, Any]
+
+    def __init__(self, provider: TerraformProvider) -> None:
         self.provider = provider
+
+    # -- names: the read's, or Terraform's where the read renames them ------------------------
+
+    @classmethod
+    def tf_name(cls, name: str) -> str:
+        return cls.catalog_read.terraform_names.get(name, name)
+
+    @classmethod
+    def renamed(cls, exc: InvalidInputError) -> InvalidInputError:
+        """``exc`` in Terraform's names (``baseten_chain`` says ``id``, not ``chain_id``)."""
+        names = cls.catalog_read.terraform_names
+        if not names:
+            return exc
+        words = re.compile(r"\b(" + "|".join(names) + r")\b")
+        return InvalidInputError(
+            cls.tf_name(exc.field), words.sub(lambda m: names[m.group(1)], exc.reason)
+        )
+
+    # -- schema -------------------------------------------------------------------------------
+
+    @classmethod
+    def get_name(cls) -> str:
+        return cls.catalog_read.name
+
+    @classmethod
+    def _filled(cls, spec: InputField) -> bool:
+        if cls.tf_name(spec.name) != spec.name:
+            return cls.tf_name(spec.name) in cls.catalog_read.output_names
+        if spec.filled is not None:
+            return spec.filled
+        return spec.name in cls.catalog_read.output_names
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        read = cls.catalog_read
+        attributes = [
+            Attribute(
+                cls.tf_name(spec.name),
+                tf_type(spec.type),
+                required=spec.required,
+                optional=not spec.required,
+                computed=cls._filled(spec),
+                description=spec.description,
+            )
+            for spec in read.inputs
+        ]
+        names = {a.name for a in attributes}
+        if "id" not in names and "id" not in read.output_names:
+            attributes.append(
+                Attribute("id", String(), computed=True, description=f"The `{read.id_output}`.")
+            )
+        attributes += [
+            Attribute(f.name, tf_type(f.type), computed=True, description=f.description)
+            for f in read.outputs
+            if f.name not in names
+        ]
+        return Schema(description=read.description, attributes=attributes)
 
     @classmethod
     def schema_fields(cls) -> dict[str, Any]:
         return {a.name: a for a in cls.get_schema().attributes}
 
-    def _report(self, diags: Diagnostics, errors: list[InvalidInputError]) -> None:
+    # -- validate and read ----------------------------------------------------------------------
+
+    @classmethod
+    def values(cls, config: Config) -> dict[str, Any]:
+        """The read's inputs as configured (``None``: not set), by the read's names."""
+        return {spec.name: config.get(cls.tf_name(spec.name)) for spec in cls.catalog_read.inputs}
+
+    @classmethod
+    def config_errors(cls, config: Config) -> list[InvalidInputError]:
+        """Every problem with a configuration, unknowns tolerated (an unknown value may still
+        turn out null: ``cond ? id : null``), in Terraform's names."""
+        _, errors = cls.catalog_read.check(cls.values(config), unknown=lambda v: not is_known(v))
+        return [cls.renamed(e) for e in errors]
+
+    def validate(self, diags: Diagnostics, type_name: str, config: Config) -> None:
+        super().validate(diags, type_name, config)
         fields = self.schema_fields()
-        for error in errors:
+        for error in self.config_errors(config):
             diagnostics.error(
                 diags,
                 f"Invalid {error.field}",
@@ -183,206 +249,67 @@ class _BasetenDataSource(DataSource):  # type: ignore[misc]  # tf is untyped: An
                 path=_attribute_path(error.field, fields),
             )
 
-
-# -- baseten_chain_deployment --------------------------------------------------------------
-
-
-def _input_values(config: Config) -> dict[str, Any]:
-    """The lookup's inputs as configured (``None``: not set)."""
-    return {spec.name: config.get(spec.name) for spec in INPUTS}
-
-
-def deployment_config_errors(config: Config) -> list[InvalidInputError]:
-    """Every problem with a ``baseten_chain_deployment`` configuration, unknowns tolerated
-    (an unknown value may still turn out null: ``cond ? id : null``)."""
-    return input_errors(_input_values(config), unknown=lambda v: not is_known(v))
-
-
-def _argument(spec: InputField) -> Any:
-    # chain_id is required; the lookup targets and the timeout are filled in when not given
-    # (computed); wait_for comes back exactly as configured.
-    filled = spec.name in TARGETS or spec.default is not None
-    return Attribute(
-        spec.name,
-        tf_type(spec.type),
-        required=spec.required,
-        optional=not spec.required,
-        computed=filled,
-        description=spec.description,
-    )
-
-
-def deployment_attributes() -> list[Any]:
-    """The arguments (:data:`provider.inputs.INPUTS`), ``id``, then every other output of
-    :data:`provider.outputs.OUTPUTS` as a computed attribute."""
-    return [
-        *(_argument(spec) for spec in INPUTS),
-        Attribute("id", String(), computed=True, description="The deployment's id."),
-        *(
-            Attribute(f.name, tf_type(f.type), computed=True, description=f.description)
-            for f in OUTPUTS
-            if f.name not in INPUTS_BY_NAME
-        ),
-    ]
-
-
-def deployment_state(
-    config: Config, query: DeploymentQuery, deployment: ChainDeployment
-) -> dict[str, Any]:
-    """Every attribute of ``baseten_chain_deployment`` for ``deployment``: arguments exactly as
-    configured (the computed ones filled in when not given), then the outputs."""
-    out = deployment_outputs(query, deployment)
-    state: dict[str, Any] = {"id": out["chain_deployment_id"]}
-    for f in OUTPUTS:
-        configured = config.get(f.name) if f.name in INPUTS_BY_NAME else None
-        if configured is not None or f.name == "wait_for":
-            state[f.name] = configured
-        else:
-            # tf sends a data source's state as returned, without running the types'
-            # encoders: encoding here makes each object carry exactly its attributes.
-            state[f.name] = tf_type(f.type).encode(out[f.name])
-    return state
-
-
-class ChainDeploymentDataSource(_BasetenDataSource):
-    """``baseten_chain_deployment``: one chain deployment, by id or by environment."""
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "chain_deployment"
-
-    @classmethod
-    def get_schema(cls) -> Any:
-        return Schema(
-            description="A Baseten chain deployment (by id, or the current deployment of an "
-            "environment), its chainlets and their autoscaling settings; optionally waits "
-            "until it is ready.",
-            attributes=deployment_attributes(),
-        )
-
-    def validate(self, diags: Diagnostics, type_name: str, config: Config) -> None:
-        super().validate(diags, type_name, config)
-        self._report(diags, deployment_config_errors(config))
-
     def read(self, ctx: ReadDataContext, config: Config) -> dict[str, Any] | None:
+        read = self.catalog_read
         diags = ctx.diagnostics
         warnings: list[str] = []
-        query: DeploymentQuery | None = None
+        query: Any = None
         try:
-            query = DeploymentQuery.parse(_input_values(config))
+            query = read.parse(self.values(config))
             # One deadline for the read, waiting included; terraform's stop cancels it.
             deadline = Deadline.after(query.timeout_seconds, cancel=self.provider.stopping)
-            deployment = query.resolve(
-                self.provider.client(),
-                deadline,
-                on_progress=lambda p: log.info("%s", p),
-                on_warning=warnings.append,
-            )
+            hooks = Hooks(on_warning=warnings.append, on_progress=lambda p: log.info("%s", p))
+            answer = read.run(query, self.provider.client(), deadline, hooks)
         except Exception as exc:
             self._warn(diags, warnings)
+            field = read.lookup_field(query)
             add_diagnostic(
                 diags,
-                exc,
-                kind="Chain deployment",
-                subject=query.describe() if query is not None else "the chain deployment",
-                lookup_field=query.lookup_by if query is not None else None,
+                self.renamed(exc) if isinstance(exc, InvalidInputError) else exc,
+                kind=read.title,
+                subject=query.describe() if query is not None else f"the {read.title.lower()}",
+                lookup_field=self.tf_name(field) if field else None,
                 schema_fields=self.schema_fields(),
             )
             return None
         self._warn(diags, warnings)
-        return deployment_state(config, query, deployment)
+        return self.state(config, read.outputs_of(query, answer))
 
-    @staticmethod
-    def _warn(diags: Diagnostics, warnings: list[str]) -> None:
+    @classmethod
+    def state(cls, config: Config, outputs: dict[str, Any]) -> dict[str, Any]:
+        """Every attribute for a read's ``outputs``: arguments exactly as configured (those
+        filled in from an output when not given), then the outputs."""
+        read = cls.catalog_read
+        state: dict[str, Any] = {}
+        types = {f.name: f.type for f in read.outputs}
+        for name, attribute in cls.schema_fields().items():
+            spec = next((s for s in read.inputs if cls.tf_name(s.name) == name), None)
+            configured = config.get(name) if spec is not None else None
+            if configured is not None or (spec is not None and not cls._filled(spec)):
+                state[name] = configured
+            elif name == "id" and name not in types:
+                state[name] = outputs[read.id_output]
+            else:
+                # tf sends a data source's state as returned, without running the types'
+                # encoders: encoding here makes each object carry exactly its attributes.
+                state[name] = attribute.type.encode(outputs[name])
+        return state
+
+    @classmethod
+    def _warn(cls, diags: Diagnostics, warnings: list[str]) -> None:
         for message in warnings:
-            diagnostics.warning(diags, "Chain deployment warning", message)
+            diagnostics.warning(diags, f"{cls.catalog_read.title} warning", message)
 
 
-# -- baseten_chain -------------------------------------------------------------------------
-
-_CHAIN_LOOKUP_FIELDS = ("id", "name")
-
-
-def chain_config_errors(config: Config) -> list[InvalidInputError]:
-    """Every problem with a ``baseten_chain`` configuration, unknowns tolerated."""
-    chain_id, name = config.get("id"), config.get("name")
-    errors: list[InvalidInputError] = []
-    if chain_id is not None and is_known(chain_id):
-        try:
-            validation.check_id("id", chain_id)
-        except InvalidInputError as exc:
-            errors.append(exc)
-    if name is not None and is_known(name) and not name.strip():
-        errors.append(InvalidInputError("name", "must be a non-empty string"))
-    if is_known(chain_id) and is_known(name):
-        if chain_id is not None and name is not None:
-            errors.append(InvalidInputError("name", "give either id or name, not both"))
-        elif chain_id is None and name is None:
-            errors.append(InvalidInputError("id", "one of id or name is required"))
-    return errors
+def data_source(read: Read[Any, Any]) -> type[ReadDataSource]:
+    """The data source class of ``read`` (``baseten_`` + its name)."""
+    return type(
+        f"{''.join(p.capitalize() for p in read.name.split('_'))}DataSource",
+        (ReadDataSource,),
+        {"catalog_read": read, "__doc__": f"``baseten_{read.name}``: {read.summary()}."},
+    )
 
 
-def _chain_attributes(model: type[BaseModel]) -> list[Any]:
-    # Derived from the model, so a field added to provider.models.Chain shows up here too.
-    docs = {
-        "id": "The chain's id. Exactly one of this and `name`.",
-        "name": "The chain's name (unique within a team). Exactly one of this and `id`.",
-    }
-    return [
-        Attribute(
-            f.name,
-            tf_type(f.type),
-            optional=f.name in _CHAIN_LOOKUP_FIELDS,
-            computed=True,
-            description=docs.get(f.name, f.description or None),
-        )
-        for f in model_fields(model)
-    ]
-
-
-class ChainDataSource(_BasetenDataSource):
-    """``baseten_chain``: a chain, by id or by name."""
-
-    @classmethod
-    def get_name(cls) -> str:
-        return "chain"
-
-    @classmethod
-    def get_schema(cls) -> Any:
-        return Schema(
-            description="A Baseten chain, by id or by name.",
-            attributes=_chain_attributes(Chain),
-        )
-
-    def validate(self, diags: Diagnostics, type_name: str, config: Config) -> None:
-        super().validate(diags, type_name, config)
-        self._report(diags, chain_config_errors(config))
-
-    def read(self, ctx: ReadDataContext, config: Config) -> dict[str, Any] | None:
-        chain_id, name = config.get("id"), config.get("name")
-        by_id = chain_id is not None
-        subject = f"chain {chain_id!r}" if by_id else f"the chain named {name!r}"
-        try:
-            errors = chain_config_errors(config)
-            if errors:
-                raise errors[0]
-            client: BasetenClient = self.provider.client()
-            # The same bound and stop as a deployment read.
-            deadline = Deadline.after(DEFAULT_TIMEOUT_SECONDS, cancel=self.provider.stopping)
-            chain = (
-                client.get_chain(chain_id, deadline=deadline)
-                if by_id
-                else client.find_chain(name, deadline=deadline)
-            )
-        except Exception as exc:
-            add_diagnostic(
-                ctx.diagnostics,
-                exc,
-                kind="Chain",
-                subject=subject,
-                lookup_field="id" if by_id else "name",
-                schema_fields=self.schema_fields(),
-            )
-            return None
-        api = chain.to_api()
-        return {name: api.get(name) for name in self.schema_fields()}
+DATA_SOURCES: tuple[type[ReadDataSource], ...] = tuple(data_source(read) for read in READS)
+"""Every data source, one per read."""
+DATA_SOURCES_BY_NAME = {cls.get_name(): cls for cls in DATA_SOURCES}

@@ -39,12 +39,7 @@ from ..text import log_handler
 from . import diagnostics
 from ._tf import Attribute, Config, Diagnostics, Number, Provider, Schema, String, run_provider
 from .cliconfig import EXECUTABLE, PROVIDER_ADDRESS
-from .data_sources import (
-    API_KEY_HINT,
-    ChainDataSource,
-    ChainDeploymentDataSource,
-    is_known,
-)
+from .data_sources import API_KEY_HINT, DATA_SOURCES, is_known
 
 # go-plugin's handshake: terraform (and OpenTofu) set this variable for every provider process
 # they start. Only its presence is checked: it tells "started by terraform" from "by hand".
@@ -57,8 +52,9 @@ def _config_error(diags: Diagnostics, exc: InvalidInputError) -> None:
     diagnostics.error(diags, f"Invalid {name}", exc.reason, path=[name])
 
 
-class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to mypy
-    """The ``baseten`` provider: data sources only (nothing to create, so no resources)."""
+class TerraformProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to mypy
+    """The ``baseten`` provider: data sources only, one per read of the catalog (nothing to
+    create, so no resources)."""
 
     def __init__(self) -> None:
         self._api_key: str | None = None
@@ -105,7 +101,7 @@ class BasetenProvider(Provider):  # type: ignore[misc]  # tf is untyped: Any to 
         )
 
     def get_data_sources(self) -> list[type[Any]]:
-        return [ChainDeploymentDataSource, ChainDataSource]
+        return list(DATA_SOURCES)
 
     def get_resources(self) -> list[type[Any]]:
         return []
@@ -184,7 +180,7 @@ def serve(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO,
         handlers=[log_handler(sys.stderr, "%(levelname)s %(name)s: %(message)s")],
     )
-    provider = BasetenProvider()
+    provider = TerraformProvider()
     if "--dev" not in args:
         threading.Thread(
             target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
