@@ -88,7 +88,7 @@ bench-quick: $(BENCH_STAMP)
 
 # Terraform, offline: no registry, no `terraform init` (dev_overrides), bounded in time.
 tf-plan: $(STAMP)
-	$(PY) -m provider.terraform.example_plan
+	$(PY) -m tests.terraform_plan
 
 # Use it with: export TF_CLI_CONFIG_FILE=$(CURDIR)/build/terraformrc CHECKPOINT_DISABLE=1
 terraformrc: $(STAMP)

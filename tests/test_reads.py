@@ -18,8 +18,8 @@ import pytest
 from provider import InvalidInputError, NotFoundError, functions
 from provider.emulator import Emulator, chain_path
 from provider.reads import READS
-from provider.terraform import example_plan
 from provider.testing import run_program
+from tests import terraform_plan as example_plan
 from tests.conftest import TEST_KEY
 from tests.conftest import cli_env as process_env
 from tests.conftest import run_cli_process as run_process

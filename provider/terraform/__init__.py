@@ -13,9 +13,7 @@ restates that logic. Layout:
 * :mod:`provider.terraform.mirror` - a filesystem-mirror entry that ``terraform init`` installs
   offline, beside a backend, modules and registry providers;
 * :mod:`provider.terraform.cliconfig` - a CLI config with ``dev_overrides`` that points
-  terraform at this installation (no registry, no ``terraform init``);
-* :mod:`provider.terraform.example_plan` - ``terraform plan`` of ``examples/terraform``
-  against the emulator, offline and time-bounded.
+  terraform at this installation (no registry, no ``terraform init``).
 
 :func:`main` is the ``terraform-provider-baseten`` console script. Importing this package does
 not import ``tf`` (an optional dependency, extra ``terraform``), so the CLI config and the

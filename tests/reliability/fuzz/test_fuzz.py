@@ -46,7 +46,7 @@ from provider.client import BasetenClient
 from provider.errors import INTERNAL, AuthenticationError, NotFoundError
 from provider.lifecycle import parse_resource_id
 from provider.lookup import DeploymentQuery
-from provider.terraform import example_plan
+from tests import terraform_plan as example_plan
 from tests.conftest import FAST_RETRY, PROJECT_DIR, TEST_KEY
 from tests.engine_steps import up
 from tests.hostile_server import Exchange, HostileServer, raw_answer

@@ -1,5 +1,6 @@
-"""``python -m provider.terraform.example_plan``: ``terraform plan`` of ``examples/terraform``
-against the local emulator, offline and bounded in time.
+"""``python -m tests.terraform_plan`` (``make tf-plan``): ``terraform plan`` of
+``examples/terraform`` against the local emulator, offline and bounded in time. A development
+helper of this repository (the make target and the Terraform tests), not part of the package.
 
 It starts an :class:`~provider.emulator.Emulator` in this process (scenario ``default`` unless
 ``--scenario``), writes a CLI config with ``dev_overrides`` (:mod:`provider.terraform.cliconfig`)
@@ -30,11 +31,11 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..emulator import SCENARIOS, Emulator, apply_scenario
-from ..errors import SetupError
-from .cliconfig import find_plugin_dir, render
+from provider.emulator import SCENARIOS, Emulator, apply_scenario
+from provider.errors import SetupError
+from provider.terraform.cliconfig import find_plugin_dir, render
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "terraform"
+EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "examples" / "terraform"
 DEFAULT_TIMEOUT = 120.0
 INSTALL_HINT = (
     "terraform (>= 1.4) is not on PATH: install it from "
@@ -88,7 +89,7 @@ def run_terraform(
     command = [find_terraform(), *args]
     pipe = subprocess.PIPE if capture else None
     # A new session: on timeout, killing the group also ends the provider terraform started.
-    with subprocess.Popen(  # noqa: S603 - terraform from PATH, arguments from this program
+    with subprocess.Popen(
         command,
         cwd=cwd,
         env=dict(env),
@@ -118,7 +119,7 @@ def copy_example(source: Path, destination: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m provider.terraform.example_plan",
+        prog="python -m tests.terraform_plan",
         description="terraform plan of examples/terraform against the local Baseten emulator "
         "(no account, no registry, no terraform init).",
     )
