@@ -89,6 +89,13 @@ def sh_block(containing: str) -> list[Command]:
     return [command for line in _lines(found[0]) for command in _parse(line)]
 
 
+def python_block(containing: str) -> str:
+    """The one ```python block of the README that contains ``containing``."""
+    found = [block for block in _blocks("python") if containing in block]
+    assert len(found) == 1, f"{len(found)} python blocks of README.md contain {containing!r}"
+    return found[0]
+
+
 def inline(containing: str) -> list[Command]:
     """The commands of the one inline code span of the README that contains ``containing``
     (fenced blocks left out)."""

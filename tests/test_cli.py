@@ -474,21 +474,24 @@ def test_the_readmes_command_line_section_runs_as_shown(emulator: Emulator, tmp_
     # README, "Command line": each command as written, from a user's folder, all at once.
     export, *commands = sh_block("python -m provider get CHAIN_ID DEPLOYMENT_ID")
     assert export.export and set(export.env) == {"BASETEN_API_KEY"}  # cli_env sets it
-    assert len(commands) == 4 and all(c.startswith("python", "-m", "provider") for c in commands)
+    assert len(commands) == 7 and all(c.startswith("python", "-m", "provider") for c in commands)
     ids = {"CHAIN_ID": CHAIN, "DEPLOYMENT_ID": ACTIVE_ID}
-    by_id, by_environment, waiting, check = run_all(
+    by_id, by_environment, waiting, by_name, chain, environments, check = run_all(
         [c.resolve(sys.executable, ids) for c in commands],
         cwd=tmp_path,
         env=process_env(emulator),
         timeout=30,
     )
-    for result in (by_id, by_environment, waiting, check):
+    for result in (by_id, by_environment, waiting, by_name, chain, environments, check):
         assert result.returncode == 0, (result.args, result.stderr)
         assert_no_key(result.stdout, result.stderr)
     assert chainlet_row(by_id.stdout, "Generator")[:3] == ["Generator", "ACTIVE", "H100:1x20x80"]
     assert json.loads(by_environment.stdout)["id"] == ACTIVE_ID
     assert "status       ACTIVE" in waiting.stdout
     assert f"deployment {ACTIVE_ID} is ACTIVE" in waiting.stderr
+    assert f"chain deployment {ACTIVE_ID} of chain {CHAIN}" in by_name.stdout
+    assert json.loads(chain.stdout)["name"] == "rag-pipeline"
+    assert "production" in environments.stdout and ACTIVE_ID in environments.stdout
     assert check.stdout.rstrip().endswith("check passed")
     assert emulator.methods() == {"GET"}
 

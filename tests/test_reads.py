@@ -26,6 +26,7 @@ from tests.conftest import run_cli_process as run_process
 from tests.engine_steps import diff_again, up
 from tests.plugin_engine import PluginProcess, RecordingEngine, secret
 from tests.provider_host import ProviderHost
+from tests.readme import python_block
 from tests.test_terraform import Workspace, require_terraform
 
 CHAIN, NAME, DEPLOYMENT = "ch7k2p9q", "rag-pipeline", "dp3m8x1v"
@@ -301,3 +302,16 @@ def test_the_command_line_has_a_subcommand_per_read_by_id_or_by_name(emulator: E
     assert "chain names seen: 'audio-transcriber', 'rag-pipeline'" in unknown.stderr
     both = run_process("chain", CHAIN, "--chain-name", NAME, env=env)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_the_readmes_reads_example_runs_as_written(api_env: Emulator) -> None:
+    block = python_block("get_chain_environments_output")
+    scope: dict[str, Any] = {}
+
+    def program() -> None:
+        exec(block, scope)
+        pulumi.export("served", scope["served"])
+
+    result = run_program(program)
+    assert result.outputs["served"] == {"production": DEPLOYMENT, "staging": "dp9w4n2r"}
+    assert scope["chain"].id == CHAIN
