@@ -70,16 +70,18 @@ def pascal(name: str) -> str:
 class Read(Generic[Q, A]):
     """One read of the Baseten API, declared once.
 
-    ``name`` gives every front end's name: ``get_{name}``, ``Get{Name}Result``,
-    ``baseten:index:get{Name}``, ``baseten_{name}``. ``command`` is the command line's
-    subcommand. ``id_output`` is the output Terraform's ``id`` takes. ``terraform_names``
-    renames inputs for Terraform (``baseten_chain`` keeps its ``id``/``name``).
-    ``result_extras`` adds computed attributes to the Python result (e.g. the typed model).
-    ``api_json`` is what the API sent (the command line's ``--json``).
+    ``summary`` is one line (help listings), ``description`` the full text (Markdown, with
+    the read's snake_case names). ``name`` gives every front end's name: ``get_{name}``,
+    ``Get{Name}Result``, ``baseten:index:get{Name}``, ``baseten_{name}``. ``command`` is the
+    command line's subcommand. ``id_output`` is the output Terraform's ``id`` takes.
+    ``terraform_names`` renames inputs for Terraform (``baseten_chain`` keeps its
+    ``id``/``name``). ``result_extras`` adds computed attributes to the Python result (e.g.
+    the typed model). ``api_json`` is what the API sent (the command line's ``--json``).
     """
 
     name: str
     title: str
+    summary: str
     description: str
     endpoints: tuple[str, ...]
     inputs: tuple[InputField, ...]
@@ -115,10 +117,6 @@ class Read(Generic[Q, A]):
     @property
     def output_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.outputs)
-
-    def summary(self) -> str:
-        """The description's first sentence (help lines)."""
-        return self.description.split(". ")[0].rstrip(".")
 
     # -- the path of the data ------------------------------------------------------------------
 

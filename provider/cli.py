@@ -247,10 +247,8 @@ def spelled(exc: InvalidInputError) -> str:
 
 
 def _help(spec: InputField) -> str:
-    text = spec.description.split(". ")[0].rstrip(".").replace("`", "")
-    if spec.default is not None:
-        text += f" (default {spec.default:g})" if isinstance(spec.default, float) else ""
-    return text
+    repeat = " (repeatable)" if isinstance(spec.type, ListOf) else ""
+    return spec.description.replace("`", "") + repeat
 
 
 def _add_inputs(
@@ -383,8 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     for read in READS:
         command = commands.add_parser(
             read.command,
-            help=read.summary()[0].lower() + read.summary()[1:].replace("`", ""),
-            description=read.description.replace("`", ""),
+            help=read.summary,
+            description=textwrap.fill(read.description.replace("`", ""), width=78),
             epilog=GET_EPILOG if read is DEPLOYMENT else READ_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

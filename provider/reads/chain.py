@@ -29,6 +29,7 @@ def _fetch(query: ChainQuery, client: BasetenClient, deadline: Deadline, hooks: 
 
 READ: Read[ChainQuery, Chain] = Read(
     name="chain",
+    summary="a chain, by id or by name",
     title="Chain",
     description="Look a Baseten chain up by id, or by name: its id, name, creation time, "
     "number of deployments and team.",

@@ -30,6 +30,7 @@ def _fetch(
 
 READ: Read[DeploymentQuery, ChainDeployment] = Read(
     name="chain_deployment",
+    summary="a chain deployment and its chainlets, by id or environment",
     title="Chain deployment",
     description="Look a Baseten chain deployment up by id, or by environment (its current "
     "deployment), with its chainlets, their instance types and autoscaling settings. It does "

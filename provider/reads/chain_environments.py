@@ -41,6 +41,7 @@ def _served(_q: ChainQuery, answer: Answer) -> dict[str, str]:
 
 READ: Read[ChainQuery, Answer] = Read(
     name="chain_environments",
+    summary="a chain's environments and the deployment each serves",
     title="Chain environments",
     description="List a Baseten chain's environments (e.g. `production`, `staging`) and the "
     "deployment each one currently serves.",

@@ -306,7 +306,7 @@ def data_source(read: Read[Any, Any]) -> type[ReadDataSource]:
     return type(
         f"{''.join(p.capitalize() for p in read.name.split('_'))}DataSource",
         (ReadDataSource,),
-        {"catalog_read": read, "__doc__": f"``baseten_{read.name}``: {read.summary()}."},
+        {"catalog_read": read, "__doc__": f"``baseten_{read.name}``: {read.summary}."},
     )
 
 
