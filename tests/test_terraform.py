@@ -44,7 +44,7 @@ from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform import cliconfig, mirror
 from provider.terraform import provider as tf_provider
 from provider.terraform.data_sources import DATA_SOURCES, DATA_SOURCES_BY_NAME, add_diagnostic
-from provider.terraform.schema import Object, tf_type
+from provider.terraform.tf_types import Object, tf_type
 from tests import terraform_plan as example_plan
 from tests.conftest import TEST_KEY, run_make
 from tests.readme import sh_block

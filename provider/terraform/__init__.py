@@ -5,7 +5,7 @@ One data source per read of the catalog (``baseten_chain_deployment``, ``baseten
 Pulumi side, through the same core (validation, client, models, readiness gate); nothing here
 restates that logic. Layout:
 
-* :mod:`provider.terraform.schema` - the Terraform object type ``tf`` lacks, derived from the
+* :mod:`provider.terraform.tf_types` - the Terraform object type ``tf`` lacks, derived from the
   models;
 * :mod:`provider.terraform.data_sources` - the data sources, derived from the reads, and the
   diagnostics;

@@ -65,7 +65,7 @@ from ._tf import (
     String,
     Unknown,
 )
-from .schema import tf_type
+from .tf_types import tf_type
 
 if TYPE_CHECKING:
     from .provider import TerraformProvider
