@@ -24,7 +24,7 @@ from tests.conftest import TEST_KEY
 from tests.conftest import cli_env as process_env
 from tests.conftest import run_cli_process as run_process
 from tests.engine_steps import diff_again, up
-from tests.plugin_engine import PluginProcess, RecordingEngine, secret
+from tests.plugin_engine import PluginProcess, RecordingEngine, is_secret, reveal, secret
 from tests.provider_host import ProviderHost
 from tests.readme import python_block
 from tests.test_terraform import Workspace, require_terraform
@@ -185,6 +185,16 @@ def test_the_plugin_serves_every_read_by_name(emu: Emulator, plugin: PluginProce
     assert deployment["return"]["chainDeploymentId"] == DEPLOYMENT
     bad = plugin.invoke({"chainId": CHAIN, "chainName": NAME}, tok="baseten:index:getChain")
     assert bad["failures"] == [("chainName", "give either chainId or chainName, not both")]
+
+
+def test_a_secret_chain_name_keeps_what_it_resolves_to_secret(
+    emu: Emulator, plugin: PluginProcess
+) -> None:
+    chain = plugin.invoke({"chainName": secret(NAME)}, tok="baseten:index:getChain")
+    assert is_secret(chain["return"]["id"]) and reveal(chain["return"]["id"]) == CHAIN
+    created = plugin.create({"chainName": secret(NAME), "environment": "production"})
+    assert is_secret(created["properties"]["chainId"])
+    assert not is_secret(created["properties"]["status"])
 
 
 def test_the_plugin_names_the_chains_seen_for_an_unknown_name(
