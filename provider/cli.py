@@ -665,20 +665,22 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def render_outputs(read: Read[Any, Any], outputs: dict[str, Any]) -> str:
-    """A read's outputs, readable: one line per value, a table per list of objects, the
-    flat fields of an object (a nested one is in ``--json``)."""
-    lines = [read.title.lower()]
+    """A read's outputs, readable: a line per value (a list of values on one line), a map as
+    aligned pairs, then a table per list of objects with their flat fields (``--json`` has
+    everything)."""
+    lines, tables = [read.title.lower()], []
     width = max(len(name) for name in outputs)
     for name, value in outputs.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            lines += ["", f"{name}:", *_table(value)]
+            tables += ["", f"{name}:", *_table(value)]
         elif isinstance(value, dict):
-            lines += [f"  {name}:"]
-            lines += [f"    {_cell(str(k))}  {_cell(str(v))}" for k, v in value.items()]
+            lines.append(f"  {name}:")
+            keys = max((len(_cell(str(k))) for k in value), default=0)
+            lines += [f"    {_cell(str(k)):<{keys}}  {_cell(str(v))}" for k, v in value.items()]
         else:
-            shown = "-" if value is None or value == [] else str(value)
-            lines.append(f"  {name:<{width}}  {_cell(shown)}")
-    return "\n".join(lines)
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"  {name:<{width}}  {_cell('-' if shown in (None, '') else str(shown))}")
+    return "\n".join(lines + tables)
 
 
 def _without_key(text: str) -> str:
