@@ -118,6 +118,17 @@ class Read(Generic[Q, A]):
     def output_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.outputs)
 
+    def example(self) -> dict[str, Any]:
+        """Example inputs, from the inputs' ``example`` values (the first of each exactly-one
+        pair): for the reference documentation and the command line's help; they read the
+        emulator's default fixtures."""
+        seconds = {second for _, second in self.choices}
+        return {
+            spec.name: spec.example
+            for spec in self.inputs
+            if spec.example is not None and spec.name not in seconds
+        }
+
     # -- the path of the data ------------------------------------------------------------------
 
     def check(

@@ -282,6 +282,16 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
     _add_inputs(parser, DEPLOYMENT, skip=("wait_for",))
 
 
+def example_command(read: Read[Any, Any]) -> str:
+    """The command line of ``read``'s example inputs (:meth:`provider.catalog.Read.example`)."""
+    words = ["python -m provider", read.command]
+    for spec in read.inputs:
+        value = read.example().get(spec.name)
+        for item in value if isinstance(value, list) else [] if value is None else [value]:
+            words += [str(item)] if spec.positional else [spec.cli_flags[0], str(item)]
+    return " ".join(words)
+
+
 def _positionals(args: argparse.Namespace, read: Read[Any, Any]) -> None:
     """Give the positional values to the positional inputs whose partner flag was not used:
     with ``--chain-name NAME``, ``get NAME_FLAG DEPLOYMENT_ID`` has no CHAIN_ID before it."""
@@ -383,7 +393,8 @@ def _parser() -> argparse.ArgumentParser:
             read.command,
             help=read.summary,
             description=textwrap.fill(read.description.replace("`", ""), width=78),
-            epilog=GET_EPILOG if read is DEPLOYMENT else READ_EPILOG,
+            epilog=f"example:\n  {example_command(read)}\n\n"
+            + (GET_EPILOG if read is DEPLOYMENT else READ_EPILOG),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_inputs(command, read)

@@ -325,3 +325,16 @@ def test_the_readmes_reads_example_runs_as_written(api_env: Emulator) -> None:
     result = run_program(program)
     assert result.outputs["served"] == {"production": DEPLOYMENT, "staging": "dp9w4n2r"}
     assert scope["chain"].id == CHAIN
+
+
+@pytest.mark.parametrize("read", READS, ids=[r.name for r in READS])
+def test_each_reads_example_runs_as_a_function_and_as_its_help_shows(
+    api_env: Emulator, read: Any
+) -> None:
+    result = getattr(functions, read.function_name)(**read.example())
+    assert set(result.outputs()) == set(read.output_names)
+    help_text = run_process(read.command, "--help", env=process_env(api_env)).stdout
+    command = help_text.split("example:\n", 1)[1].splitlines()[0].split()
+    assert command[:3] == ["python", "-m", "provider"]
+    ran = run_process(*command[3:], env=process_env(api_env))
+    assert ran.returncode == 0, ran.stderr
