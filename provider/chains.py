@@ -42,7 +42,7 @@ class ChainRef:
         """The chain's id: the one given, or that of the one chain called ``chain_name``."""
         if self.chain_id is not None:
             return self.chain_id
-        return Id(self.find(client, deadline, on_warning=on_warning).id)
+        return Id(self.find(client, deadline, on_warning=on_warning).id, "chain_id")
 
     def find(
         self,

@@ -326,6 +326,8 @@ class BasetenClient:
         """``GET path`` (built by :func:`provider.validation.api_path` from checked ids) as
         ``model``: the one call every read of :mod:`provider.catalog` makes, with the retries,
         the redaction and the checks above. ``what`` names the thing read in errors."""
+        for checked in path.ids:
+            self._refuse_key(checked.field, checked)
         return self._get_model(path, model, what=what, deadline=deadline, on_warning=on_warning)
 
     def close(self) -> None:
@@ -348,13 +350,17 @@ class BasetenClient:
     # -- the machinery -----------------------------------------------------------------------
 
     def _segment(self, field: str, value: object) -> str:
-        """An id as exactly one URL path segment; refused when it holds the API key (pasted
-        into the wrong place), which is then neither sent in a URL nor echoed in an error."""
+        """An id as exactly one URL path segment; refused when it holds the API key."""
+        self._refuse_key(field, value)
+        return validation.path_segment(field, value)
+
+    def _refuse_key(self, field: str, value: object) -> None:
+        """Refuse an id that holds the API key (pasted into the wrong place): it is then
+        neither sent in a URL nor echoed in an error."""
         if isinstance(value, str) and self._redactor.found_in(value):
             raise InvalidInputError(
                 field, "holds the API key (pasted into the wrong place?); nothing was sent"
             )
-        return validation.path_segment(field, value)
 
     def _get_model(
         self,

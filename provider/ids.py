@@ -10,7 +10,7 @@ of the package, so both may depend on it.
 from __future__ import annotations
 
 import re
-from typing import NewType
+from typing import Any
 
 from .errors import InvalidInputError
 
@@ -21,8 +21,20 @@ MAX_ID_LENGTH = 128
 _FORBIDDEN_ID_CHARS = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
 
 
-Id = NewType("Id", str)
-"""A value :func:`check_id` accepted: safe to put in a URL path as one segment."""
+class Id(str):
+    """An id :func:`check_id` accepted, safe to put in a URL path as one segment; ``field`` is
+    the input it came from (an error about it, e.g. the client refusing an id that holds the
+    API key, names that input)."""
+
+    field: str
+
+    def __new__(cls, value: str, field: str) -> Id:
+        checked = super().__new__(cls, value)
+        checked.field = field
+        return checked
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Id, (str(self), self.field))
 
 
 def check_id(field: str, value: object) -> Id:
@@ -46,7 +58,7 @@ def check_id(field: str, value: object) -> Id:
         raise InvalidInputError(field, f"contains {bad.group()!r}, which is not allowed in an id")
     if ".." in value or value == ".":
         raise InvalidInputError(field, "must not contain '..' or be '.'")
-    return Id(value)
+    return Id(value, field)
 
 
 def encodable(value: str) -> bool:

@@ -82,9 +82,10 @@ Count = Annotated[int, Field(strict=True)]
 
 def _api_id(value: str) -> str:
     try:
-        return check_id("id", value)
+        check_id("id", value)
     except InvalidInputError as exc:
         raise ValueError(f"not a usable id: it {exc.reason}") from None
+    return value  # as answered: a plain string, not an input's Id
 
 
 ApiId = Annotated[str, AfterValidator(_api_id)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from typing import NewType
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidInputError
@@ -41,8 +40,11 @@ _KEY_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
-ApiPath = NewType("ApiPath", str)
-"""A request path built by :func:`api_path` from checked ids, ready for the client."""
+class ApiPath(str):
+    """A request path built by :func:`api_path`, ready for the client; ``ids`` are the
+    checked ids in it (the client refuses one that holds the API key, naming its input)."""
+
+    ids: tuple[Id, ...]
 
 
 def path_segment(field: str, value: object) -> str:
@@ -54,7 +56,9 @@ def api_path(*parts: Id | str) -> ApiPath:
     """``/v1/chains/...``: the literal parts as they are, each :data:`Id` percent-encoded as
     exactly one path segment. Only checked ids (:func:`check_id`) are passed in as ids: this
     is where a validated value becomes a URL, with no second check."""
-    return ApiPath("/v1/" + "/".join(quote(part, safe="") for part in parts))
+    path = ApiPath("/v1/" + "/".join(quote(part, safe="") for part in parts))
+    path.ids = tuple(part for part in parts if isinstance(part, Id))
+    return path
 
 
 def check_api_key(value: object) -> str:

@@ -338,3 +338,14 @@ def test_each_reads_example_runs_as_a_function_and_as_its_help_shows(
     assert command[:3] == ["python", "-m", "provider"]
     ran = run_process(*command[3:], env=process_env(api_env))
     assert ran.returncode == 0, ran.stderr
+
+
+@pytest.mark.parametrize("read", [r.name for r in READS])
+def test_a_key_pasted_as_the_chain_id_is_refused_and_never_sent(
+    api_env: Emulator, read: str
+) -> None:
+    extra = {"environment": "production"} if read == "chain_deployment" else {}
+    with pytest.raises(InvalidInputError) as info:
+        get(read, chain_id=TEST_KEY, **extra)
+    assert info.value.field == "chain_id" and TEST_KEY not in str(info.value)
+    assert api_env.requests == []
