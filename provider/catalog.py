@@ -15,7 +15,7 @@ declared in :mod:`provider.reads`, one module each; the front ends walk
 * the command line: subcommand :attr:`Read.command` (:mod:`provider.cli`).
 
 Values are validated once, by :meth:`Read.check`; past it the core takes the checked values.
-Nothing here does I/O but :meth:`Read.run`.
+Nothing here does I/O but :meth:`Read.run` and :func:`get_of_chain`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 from .chains import ChainRef
 from .client import BasetenClient
 from .deadline import Deadline
 from .errors import InvalidInputError, ResponseFormatError
 from .inputs import CHAIN_CHOICE, InputField, check_inputs
 from .outputs import OutputField
-from .validation import Id
+from .validation import Id, api_path
 from .waiting import Progress
 
 
@@ -45,6 +47,7 @@ class Query(Protocol):
 
 Q = TypeVar("Q", bound=Query)
 A = TypeVar("A")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -210,9 +213,25 @@ class Found(Generic[A]):
     body: A
 
 
-def resolve_chain(query: ChainQuery, client: BasetenClient, deadline: Deadline, hooks: Hooks) -> Id:
-    """The query's chain id (one ``GET /v1/chains`` when it was named by name)."""
-    return query.chain.resolve(client, deadline, on_warning=hooks.on_warning)
+def get_of_chain(
+    query: ChainQuery,
+    client: BasetenClient,
+    deadline: Deadline,
+    hooks: Hooks,
+    collection: str,
+    model: type[M],
+) -> Found[M]:
+    """``GET /v1/chains/{chain_id}/{collection}`` as ``model``, the chain resolved first (one
+    ``GET /v1/chains`` when it was named by name)."""
+    chain_id = query.chain.resolve(client, deadline, on_warning=hooks.on_warning)
+    body = client.get(
+        api_path("chains", chain_id, collection),
+        model,
+        what=f"the {collection} of chain {chain_id!r}",
+        deadline=deadline,
+        on_warning=hooks.on_warning,
+    )
+    return Found(chain_id, body)
 
 
 def check_chain(

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from ..catalog import ChainQuery, Found, Hooks, Read, check_chain, resolve_chain
+from ..catalog import ChainQuery, Found, Hooks, Read, check_chain, get_of_chain
 from ..client import BasetenClient
 from ..deadline import Deadline
 from ..fields import ListOf, MapOf, ObjectOf, Scalar
 from ..inputs import CHAIN_ID, CHAIN_NAME, TIMEOUT
 from ..models import ChainEnvironment, ChainEnvironmentList
 from ..outputs import OutputField
-from ..validation import api_path
 
 Answer = Found[ChainEnvironmentList]
 
 
 def _fetch(query: ChainQuery, client: BasetenClient, deadline: Deadline, hooks: Hooks) -> Answer:
-    chain_id = resolve_chain(query, client, deadline, hooks)
-    found = client.get(
-        api_path("chains", chain_id, "environments"),
-        ChainEnvironmentList,
-        what=f"the environments of chain {chain_id!r}",
-        deadline=deadline,
-        on_warning=hooks.on_warning,
-    )
-    for env in found.environments:
-        check_chain(chain_id, env.chain_id, f"environment {env.name!r}")
+    found = get_of_chain(query, client, deadline, hooks, "environments", ChainEnvironmentList)
+    for env in found.body.environments:
+        check_chain(found.chain_id, env.chain_id, f"environment {env.name!r}")
         for deployment in (env.current_deployment, env.candidate_deployment):
             if deployment is not None:
-                check_chain(chain_id, deployment.chain_id, f"environment {env.name!r}")
-    return Found(chain_id, found)
+                check_chain(found.chain_id, deployment.chain_id, f"environment {env.name!r}")
+    return found
 
 
 def _served(_q: ChainQuery, answer: Answer) -> dict[str, str]:
