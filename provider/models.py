@@ -234,3 +234,9 @@ class ChainEnvironmentList(_ApiModel):
     """The body of ``GET /v1/chains/{chain_id}/environments``."""
 
     environments: list[ChainEnvironment] = Field(description="The chain's environments.")
+
+
+class ChainDeploymentList(_ApiModel):
+    """The body of ``GET /v1/chains/{chain_id}/deployments`` (no paging)."""
+
+    deployments: list[ChainDeployment] = Field(description="The chain's deployments.")

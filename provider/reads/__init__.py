@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..catalog import Read
-from . import chain, chain_deployment, chain_environments
+from . import chain, chain_deployment, chain_deployments, chain_environments
 
 READS: tuple[Read[Any, Any], ...] = (
     chain_deployment.READ,
     chain.READ,
     chain_environments.READ,
+    chain_deployments.READ,
 )
 """Every read, in the order the front ends list them."""
 
