@@ -6,7 +6,8 @@
 #   make release - dist/: the wheel, the sdist, the plugin tarballs and SHA256SUMS
 #                  (PLUGIN_DOWNLOAD_URL=... puts where they will be published into the schema)
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
-#   make fuzz   - the fuzz suite of the scorecard, longer (FUZZ_EXAMPLES, default 500; shrinks)
+#   make fuzz   - the fuzz suite of the scorecard, longer (FUZZ_EXAMPLES, default 500; shrinks;
+#                 FUZZ_ARGS='-k plugin' picks front ends)
 #   make bench  - every lookup path against the alternatives, as ratios (build/bench.json)
 #   make tf-plan     - terraform plan of examples/terraform against the emulator (terraform on PATH)
 #   make terraformrc - build/terraformrc: a CLI config serving the provider from .venv (no init)
@@ -76,9 +77,11 @@ scorecard: $(STAMP)
 
 # Generated API answers through every front end (tests/reliability/fuzz), many more of them than
 # the scorecard's run; a failing example is shrunk to a minimal one.
+# FUZZ_ARGS passes pytest options through (FUZZ_ARGS='-k plugin': one front end).
 FUZZ_EXAMPLES ?= 500
+FUZZ_ARGS ?=
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SHRINK=1 $(PY) -m pytest tests/reliability/fuzz -p no:cacheprovider
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SHRINK=1 $(PY) -m pytest tests/reliability/fuzz -p no:cacheprovider $(FUZZ_ARGS)
 
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py

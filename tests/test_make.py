@@ -3,7 +3,8 @@ terraformrc`` in the clone, ``make clean`` and the Python version check in a cop
 Makefile (never on the clone: clean would remove the .venv running these tests).
 
 Run elsewhere: ``make demo`` (tests/test_programs.py), ``make tf-plan`` (tests/test_terraform.py),
-``make dist`` (tests/install, the wheel every install path uses); ``make test``,
+``make dist`` (tests/install, the wheel every install path uses), ``make fuzz`` (here, on one
+front end with few examples: the scorecard runs the same suite); ``make test``,
 ``make install-check``, ``make scorecard`` and ``make bench-quick`` are what CI (.ci/run) runs.
 """
 
@@ -101,3 +102,13 @@ def test_make_terraformrc_writes_build_terraformrc_serving_the_venvs_provider() 
     assert f'"{cliconfig.PROVIDER_ADDRESS}" = "' in written
     readme = " ".join(README.read_text().split())
     assert "`make terraformrc` writes the same file for `.venv` as `build/terraformrc`" in readme
+
+
+def test_make_fuzz_runs_the_fuzz_suite_with_the_examples_and_front_ends_asked_for() -> None:
+    result = run_make("fuzz", "FUZZ_EXAMPLES=2", "FUZZ_ARGS=-k library", timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The suite's own summary: a line per front end that ran, with its cases and invariants.
+    ran = [line.split()[0] for line in result.stdout.splitlines() if " cases: " in line]
+    assert ran == ["library"], result.stdout
+    assert "3 passed" in result.stdout
