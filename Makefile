@@ -5,6 +5,7 @@
 #   make dist   - the wheel and the sdist, in dist/
 #   make release - dist/: the wheel, the sdist, the plugin tarballs and SHA256SUMS
 #                  (PLUGIN_DOWNLOAD_URL=... puts where they will be published into the schema)
+#   make docs   - the reference in docs/ (Pulumi, Terraform, command line), from the declarations
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
 #   make fuzz   - the fuzz suite of the scorecard, longer (FUZZ_EXAMPLES, default 500; shrinks;
 #                 FUZZ_ARGS='-k plugin' picks front ends)
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 INSTALL_LOG := build/install.log
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint install-check dist release scorecard fuzz bench bench-quick tf-plan terraformrc clean
+.PHONY: demo test lint install-check dist release docs scorecard fuzz bench bench-quick tf-plan terraformrc clean
 
 # pip's output goes to $(INSTALL_LOG), shown only if something fails. A failed or interrupted
 # install removes .venv, so the next run starts again instead of using half an environment.
@@ -71,6 +72,11 @@ dist: $(STAMP)
 PLUGIN_DOWNLOAD_URL ?=
 release: $(STAMP)
 	$(PY) -m provider.release --outdir dist --plugin-download-url '$(PLUGIN_DOWNLOAD_URL)'
+
+# See provider/reference. Writes only what changed; DOCS=dir writes elsewhere (the tests do).
+DOCS ?= docs
+docs: $(STAMP)
+	$(PY) -m provider.reference --output '$(DOCS)'
 
 scorecard: $(STAMP)
 	$(PY) -m tests.reliability.scorecard

@@ -44,6 +44,7 @@ from provider.outputs import CHAINLET as CHAINLET_FIELD
 from provider.terraform import cliconfig, mirror
 from provider.terraform import provider as tf_provider
 from provider.terraform.data_sources import DATA_SOURCES, DATA_SOURCES_BY_NAME, add_diagnostic
+from provider.terraform.schema_json import schema_json
 from provider.terraform.tf_types import Object, tf_type
 from tests import terraform_plan as example_plan
 from tests.conftest import TEST_KEY, run_make
@@ -474,6 +475,18 @@ def test_the_readmes_dev_overrides_commands_plan_without_init(
     assert "terraform_data.gate will be created" in out
     assert not (ws.dir / ".terraform").exists()  # no terraform init
     assert emulator.methods() == {"GET"}
+
+
+def test_the_schema_the_reference_is_generated_from_is_what_terraform_reports(
+    ws: Workspace,
+) -> None:
+    # provider.reference renders docs/terraform from schema_json(), asked in process; terraform
+    # asks the plugin process itself. The two must be the same document, as tfplugindocs reads.
+    result = ws.run("providers", "schema", "-json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    reported = json.loads(result.stdout)["provider_schemas"]
+    ours = schema_json()["provider_schemas"]
+    assert {address: reported[address] for address in ours} == ours
 
 
 # -- without terraform ---------------------------------------------------------------------
