@@ -149,15 +149,20 @@ def test_every_function_argument_and_result_is_on_its_page_in_every_language(
             assert f"```{language}" in page, f"{name}: no {language} example"
 
 
-def test_every_object_type_a_page_reaches_is_under_supporting_types(
+def test_every_object_type_is_under_supporting_types_with_every_property(
     rendered: dict[str, str],
 ) -> None:
     schema = package_schema()
-    page = rendered["pulumi/api-docs/chaindeployment.md"]
-    supporting = _section(page, "## Supporting Types", "## Package Details")
+    supporting = [
+        _section(page, "## Supporting Types", "## Package Details")
+        for path, page in rendered.items()
+        if path.startswith("pulumi/api-docs/") and "## Supporting Types" in page
+    ]
     for token, spec in schema["types"].items():
-        name = token.rsplit(":", 1)[1]
-        assert_properties(_section(supporting, f"### {name}\n", "\n### "), spec["properties"])
+        heading = f"### {token.rsplit(':', 1)[1]}\n"
+        found = [section for section in supporting if heading in section]
+        assert found, f"{token} is on no page"
+        assert_properties(_section(found[0], heading, "\n### "), spec["properties"])
 
 
 def test_go_names_a_function_lookup_when_a_resource_takes_get(rendered: dict[str, str]) -> None:
@@ -248,8 +253,9 @@ def test_every_flag_and_argument_help_lists_is_in_its_commands_section(
             env={"COLUMNS": "200", "PATH": ""},
         ).stdout
         section = _section(page, f"## baseten-chains {name}\n", "\n## baseten-chains ")
-        options = helptext.split("\n\n", 1)[1].split("exit codes:")[0]  # no usage line
-        flags = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", options))
+        # The invocations of the options: "  --environment NAME, -e NAME   e.g. production".
+        invocations = re.findall(r"^  (-\S.*?)(?:\s{2,}|$)", helptext, re.M)
+        flags = {f for line in invocations for f in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", line)}
         flags -= {"-h", "--help"}
         assert flags
         for flag in flags:
@@ -279,6 +285,7 @@ def test_a_function_and_data_source_only_in_the_schema_get_their_pages() -> None
     provider["data_source_schemas"]["baseten_release_train"] = source
     tf_page = terraform.pages(document, "0.0.0")["data-sources/release_train.md"]
     assert "- `train` (String)" in tf_page
-    assert "[baseten_release_train](data-sources/release_train.md)" in terraform.pages(
-        document, "0.0.0"
-    )["index.md"]
+    assert (
+        "[baseten_release_train](data-sources/release_train.md)"
+        in terraform.pages(document, "0.0.0")["index.md"]
+    )

@@ -36,7 +36,7 @@ from .markdown import code_block, first_sentence, front_matter
 EXAMPLE_VALUES: Mapping[str, Any] = {"chainId": "ch7k2p9q", "environment": "production"}
 """What the examples pass for these inputs, wherever a resource or function takes them."""
 EXAMPLE_EXPORTS = ("status", "ready", "name")
-"""The output an example exports: the first of these it has, else its first required output."""
+"""The outputs an example would rather export (see :func:`example_export`)."""
 _PLACEHOLDERS = {"string": "example", "integer": 1, "number": 1.0, "boolean": True}
 
 
@@ -187,12 +187,16 @@ def example_inputs(
     return [(name, value, spec, name in required) for name, value, spec in chosen]
 
 
-def example_export(outputs: Mapping[str, Any], required: Collection[str]) -> str | None:
-    """The output an example exports."""
+def example_export(
+    outputs: Mapping[str, Any], required: Collection[str], inputs: Collection[str]
+) -> str | None:
+    """The output an example exports: one of :data:`EXAMPLE_EXPORTS`, else the first required
+    output that is not an input, else the first output."""
     for name in EXAMPLE_EXPORTS:
         if name in outputs:
             return name
-    return next((n for n in outputs if n in required), next(iter(outputs), None))
+    computed = [n for n in outputs if n not in inputs]
+    return next((n for n in computed if n in required), next(iter(computed or outputs), None))
 
 
 def _variable(token: str) -> str:
@@ -216,7 +220,7 @@ def examples(package: Package, token: str, spec: Mapping[str, Any], *, resource:
         outputs = spec.get("outputs", {}).get("properties", {})
         out_required = spec.get("outputs", {}).get("required", [])
     args = example_inputs(inputs, required)
-    export = example_export(outputs, out_required)
+    export = example_export(outputs, out_required, inputs)
     var = _variable(token)
     name = token_name(token)
     lines = ["## Example Usage", ""]
