@@ -289,3 +289,45 @@ def test_a_function_and_data_source_only_in_the_schema_get_their_pages() -> None
         "[baseten_release_train](data-sources/release_train.md)"
         in terraform.pages(document, "0.0.0")["index.md"]
     )
+
+
+# -- links ---------------------------------------------------------------------------------------
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_CODE = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def _anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a page: one per heading (a repeated one numbered), and every
+    ``<a id="...">``."""
+    found: set[str] = set(re.findall(r'<a id="([^"]+)"></a>', text))
+    for heading in re.findall(r"^#+ (.+)$", _CODE.sub("", text), re.M):
+        base = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        slug, n = base, 0
+        while slug in found:
+            n += 1
+            slug = f"{base}-{n}"
+        found.add(slug)
+    return found
+
+
+def test_every_relative_link_of_the_guides_and_the_reference_leads_somewhere() -> None:
+    pages = [PROJECT_DIR / n for n in ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")]
+    pages = [p for p in pages if p.is_file()] + sorted(DOCS.rglob("*.md"))
+    broken = []
+    for page in pages:
+        text = page.read_text("utf-8")
+        for target in _LINK.findall(_CODE.sub("", text)):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto: - not ours to check here
+            path, _, fragment = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(PROJECT_DIR)}: {target} (no such file)")
+            elif (
+                fragment
+                and linked.suffix == ".md"
+                and fragment not in _anchors(linked.read_text("utf-8"))
+            ):
+                broken.append(f"{page.relative_to(PROJECT_DIR)}: {target} (no such anchor)")
+    assert not broken, "\n".join(broken)
