@@ -489,6 +489,20 @@ def test_the_schema_the_reference_is_generated_from_is_what_terraform_reports(
     assert {address: reported[address] for address in ours} == ours
 
 
+def test_the_references_terraform_examples_plan_as_written(ws: Workspace) -> None:
+    # docs/terraform: the provider page's configuration and every data source page's example,
+    # in one configuration, planned against the emulator: each reads as it says.
+    docs = ROOT / "docs" / "terraform"
+    pages = [docs / "index.md", *sorted((docs / "data-sources").glob("*.md"))]
+    blocks = [re.findall(r"^```terraform\n(.*?)^```", p.read_text(), re.M | re.S) for p in pages]
+    assert all(len(b) == 1 for b in blocks) and len(pages) > 2
+    (ws.dir / "main.tf").write_text("\n".join(b[0] for b in blocks))
+    result = ws.plan()
+    assert result.returncode == 0, result.stdout + result.stderr
+    reads = [r for r in ws.emulator.requests if r.method == "GET"]
+    assert len(reads) >= len(pages) - 1
+
+
 # -- without terraform ---------------------------------------------------------------------
 
 
