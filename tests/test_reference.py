@@ -331,3 +331,23 @@ def test_every_relative_link_of_the_guides_and_the_reference_leads_somewhere() -
             ):
                 broken.append(f"{page.relative_to(PROJECT_DIR)}: {target} (no such anchor)")
     assert not broken, "\n".join(broken)
+
+
+# -- the README: a guide that links here -----------------------------------------------------
+
+README_MAX_LINES = 350
+
+
+def test_the_readme_is_a_users_guide_of_at_most_350_lines_linking_the_reference() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text("utf-8")
+    assert len(readme.splitlines()) <= README_MAX_LINES
+    links = set(_LINK.findall(readme))
+    for target in ("docs/pulumi/_index.md", "docs/terraform/index.md", "docs/cli.md"):
+        assert target in links, f"the README does not link {target}"
+    assert "CONTRIBUTING.md" in links
+    # The maintainers' material is in CONTRIBUTING.md, not in the guide.
+    contributing = (PROJECT_DIR / "CONTRIBUTING.md").read_text("utf-8")
+    for heading in ("## Layout", "## Tests", "## Benchmarks", "## The reference"):
+        assert heading + "\n" in contributing and heading + "\n" not in readme
+    for change in ("(a) the wait policy", "(b) an output", "(c) a policy rule", "(d) a new read"):
+        assert change in contributing
