@@ -17,6 +17,7 @@ from provider.emulator import Emulator, Step, deployment_path
 from provider.testing import UNKNOWN, ProgramError, project_config_defaults, run_program
 from tests.conftest import TEST_KEY, run_make
 from tests.leakscan import assert_no_key
+from tests.readme import sh_block
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -232,8 +233,10 @@ def test_a_programs_apply_sees_integers_as_int_and_declared_nulls_as_none(
 
 
 def test_make_demo_runs_the_root_program_and_prints_integers_as_integers() -> None:
-    # The README's first command, run for real (`python -m provider.demo` under make).
-    result = run_make("demo")
+    # The README's quick start, as written, run for real (`python -m provider.demo` under make).
+    (demo,) = sh_block("make demo")
+    assert demo.argv == ["make", "demo"]
+    result = run_make(*demo.argv[1:])
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "requests sent to Baseten: 0" in out  # the preview

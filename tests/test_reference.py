@@ -351,3 +351,17 @@ def test_the_readme_is_a_users_guide_of_at_most_350_lines_linking_the_reference(
         assert heading + "\n" in contributing and heading + "\n" not in readme
     for change in ("(a) the wait policy", "(b) an output", "(c) a policy rule", "(d) a new read"):
         assert change in contributing
+
+
+def test_every_sh_block_of_the_readme_is_read_by_a_test() -> None:
+    # A test runs a README command by reading it (tests/readme.py's sh_block), so that the
+    # command and its test cannot drift apart; a block no test reads is a command none runs.
+    readme = (PROJECT_DIR / "README.md").read_text("utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```", readme, re.M | re.S)
+    keys = {
+        key
+        for path in (PROJECT_DIR / "tests").rglob("*.py")
+        for key in re.findall(r'sh_block\(\s*"([^"]+)"', path.read_text("utf-8"))
+    }
+    unread = [block.splitlines()[0] for block in blocks if not any(k in block for k in keys)]
+    assert blocks and not unread, f"README sh blocks that no test reads: {unread}"

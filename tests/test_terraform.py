@@ -427,8 +427,12 @@ def test_a_bad_max_requests_per_second_is_refused_before_any_request(
 
 def test_make_tf_plan_plans_the_example_offline(tf_home: Path) -> None:
     # The README's `make tf-plan`, run for real: its own emulator, CLI config and example copy.
+    (command,) = sh_block("make tf-plan")
+    assert command.argv == ["make", "tf-plan"]
     before = sorted(p.name for p in EXAMPLE.iterdir())
-    result = run_make("tf-plan", env={**os.environ, "HOME": str(tf_home)}, timeout=TF_TIMEOUT)
+    result = run_make(
+        *command.argv[1:], env={**os.environ, "HOME": str(tf_home)}, timeout=TF_TIMEOUT
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = " ".join(ANSI.sub("", result.stdout).split())
     assert "Provider development overrides are in effect" in out

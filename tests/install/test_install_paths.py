@@ -102,7 +102,11 @@ def test_a_failed_make_install_says_so_shows_its_log_and_removes_the_venv(folder
 
 def _requirement(kind: str, wheel: Path) -> str:
     if kind == "wheel":
-        return f"pulumi-baseten-chains @ {wheel.as_uri()}"
+        # The README's own line (its `echo ... > requirements.txt`), naming the wheel built here.
+        (echo,) = [c for c in sh_block("cd my-stack") if c.startswith("echo")]
+        placeholder = f"file:///path/to/pulumi_baseten_chains-{VERSION}-py3-none-any.whl"
+        assert echo.argv[2:] == [">", "requirements.txt"] and placeholder in echo.argv[1]
+        return echo.argv[1].replace(placeholder, wheel.as_uri())
     if kind == "path":
         return f"pulumi-baseten-chains @ {REPO.as_uri()}"
     # The README's git line: at a commit, which needs no tag.
