@@ -18,7 +18,7 @@ import pytest
 
 from provider.terraform import cliconfig
 from tests.conftest import PROJECT_DIR, run_make
-from tests.readme import README
+from tests.readme import README, sh_block
 
 STAMP_INPUTS = ("Makefile", "requirements.txt", "requirements-dev.txt", "pyproject.toml")
 
@@ -112,3 +112,12 @@ def test_make_fuzz_runs_the_fuzz_suite_with_the_examples_and_front_ends_asked_fo
     ran = [line.split()[0] for line in result.stdout.splitlines() if " cases: " in line]
     assert ran == ["library"], result.stdout
     assert "3 passed" in result.stdout
+
+
+def test_the_readmes_test_command_is_the_one_ci_runs() -> None:
+    # Running `make test` from inside the suite would recurse: CI runs it (.ci/run), and this
+    # test keeps the README's command and CI's the same.
+    (command,) = sh_block("make test")
+    assert command.argv == ["make", "test"]
+    ci = (PROJECT_DIR / ".ci" / "run").read_text("utf-8").splitlines()
+    assert any(line.split("#")[0].split() == command.argv for line in ci)
