@@ -26,10 +26,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from .chains import ChainRef
+from .chains import ChainRef, check_answer
 from .client import BasetenClient
 from .deadline import Deadline
-from .errors import InvalidInputError, ResponseFormatError
+from .errors import InvalidInputError
 from .inputs import CHAIN_CHOICE, InputField, check_inputs
 from .outputs import OutputField
 from .validation import Id, api_path
@@ -238,8 +238,4 @@ def check_chain(
     query_chain: str, answered: str | None, what: str, *, field: str = "chain_id"
 ) -> None:
     """The answer must be about the chain asked for: anything else is an error, not a result."""
-    if answered is not None and answered != query_chain:
-        raise ResponseFormatError(
-            f"asked for {what} of chain {query_chain!r}, the API answered for chain {answered!r}",
-            field=field,
-        )
+    check_answer(f"{what} of chain {query_chain!r}", answered, query_chain, field=field)

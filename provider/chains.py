@@ -13,11 +13,23 @@ from dataclasses import dataclass
 
 from .client import BasetenClient
 from .deadline import Deadline
-from .errors import NotFoundError
+from .errors import NotFoundError, ResponseFormatError
 from .models import Chain, ChainList
 from .validation import Id, api_path
 
 MAX_NAMES_SHOWN = 20
+
+
+def check_answer(
+    asked: str, answered: str | None, expected: str | None, *, field: str, kind: str = "chain"
+) -> None:
+    """The answer must be about what was asked for (``answered`` is ``None``: the API left the
+    field out); anything else is a :class:`ResponseFormatError` naming ``field``, never a result."""
+    if answered is not None and answered != expected:
+        shown = answered if len(answered) <= 60 else answered[:57] + "..."
+        raise ResponseFormatError(
+            f"asked for {asked}, the API answered for {kind} {shown!r}", field=field
+        )
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .models import Chain, ChainDeployment, ChainEnvironment, ChainList
+from .models import Chain, ChainDeployment, ChainEnvironment
 from .redaction import RedactionTimeoutError, Redactor, guard_logs
 from .text import printable
 
@@ -249,6 +249,9 @@ class BasetenClient:
 
     # -- the calls ---------------------------------------------------------------------------
 
+    # Typed conveniences over :meth:`get`, one endpoint each (a chain named by name resolves
+    # through :class:`provider.chains.ChainRef`, the one place that does it).
+
     def get_chain_deployment(
         self,
         chain_id: str,
@@ -257,43 +260,16 @@ class BasetenClient:
         deadline: Deadline | None = None,
         on_warning: Warn | None = None,
     ) -> ChainDeployment:
-        """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``.
-
-        Every call takes the caller's ``deadline`` and, optionally, where this call's warnings
-        go (``on_warning``; default: the client's)."""
-        c = self._segment("chain_id", chain_id)
-        d = self._segment("chain_deployment_id", chain_deployment_id)
-        return self._get_model(
-            f"/v1/chains/{c}/deployments/{d}",
-            ChainDeployment,
-            what=f"chain deployment {chain_deployment_id!r} of chain {chain_id!r}",
-            deadline=deadline,
-            on_warning=on_warning,
-        )
+        """``GET /v1/chains/{chain_id}/deployments/{chain_deployment_id}``."""
+        c, d = self._id("chain_id", chain_id), self._id("chain_deployment_id", chain_deployment_id)
+        what = f"chain deployment {chain_deployment_id!r} of chain {chain_id!r}"
+        path = validation.api_path("chains", c, "deployments", d)
+        return self.get(path, ChainDeployment, what=what, deadline=deadline, on_warning=on_warning)
 
     def get_chain(self, chain_id: str, *, deadline: Deadline | None = None) -> Chain:
         """``GET /v1/chains/{chain_id}``."""
-        c = self._segment("chain_id", chain_id)
-        return self._get_model(
-            f"/v1/chains/{c}", Chain, what=f"chain {chain_id!r}", deadline=deadline
-        )
-
-    def list_chains(self, *, deadline: Deadline | None = None) -> list[Chain]:
-        """``GET /v1/chains``: every chain the key can see."""
-        return self._get_model(
-            "/v1/chains", ChainList, what="the chain list", deadline=deadline
-        ).chains
-
-    def find_chain(self, name: str, *, deadline: Deadline | None = None) -> Chain:
-        """The chain called ``name`` (names are unique within a team); ``NotFoundError`` if none."""
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInputError("name", "must be a non-empty string")
-        for chain in self.list_chains(deadline=deadline):
-            if chain.name == name:
-                return chain
-        raise NotFoundError(
-            "no chain with that name in GET /v1/chains", what=f"chain named {name!r}", status=None
-        )
+        path = validation.api_path("chains", self._id("chain_id", chain_id))
+        return self.get(path, Chain, what=f"chain {chain_id!r}", deadline=deadline)
 
     def get_chain_environment(
         self,
@@ -304,15 +280,10 @@ class BasetenClient:
         on_warning: Warn | None = None,
     ) -> ChainEnvironment:
         """``GET /v1/chains/{chain_id}/environments/{env_name}``."""
-        c = self._segment("chain_id", chain_id)
-        e = self._segment("environment", env_name)
-        return self._get_model(
-            f"/v1/chains/{c}/environments/{e}",
-            ChainEnvironment,
-            what=f"environment {env_name!r} of chain {chain_id!r}",
-            deadline=deadline,
-            on_warning=on_warning,
-        )
+        c, e = self._id("chain_id", chain_id), self._id("environment", env_name)
+        path = validation.api_path("chains", c, "environments", e)
+        what = f"environment {env_name!r} of chain {chain_id!r}"
+        return self.get(path, ChainEnvironment, what=what, deadline=deadline, on_warning=on_warning)
 
     def get(
         self,
@@ -349,10 +320,10 @@ class BasetenClient:
 
     # -- the machinery -----------------------------------------------------------------------
 
-    def _segment(self, field: str, value: object) -> str:
-        """An id as exactly one URL path segment; refused when it holds the API key."""
+    def _id(self, field: str, value: object) -> validation.Id:
+        """A checked id, refused first when it holds the API key (so no error echoes it)."""
         self._refuse_key(field, value)
-        return validation.path_segment(field, value)
+        return validation.check_id(field, value)
 
     def _refuse_key(self, field: str, value: object) -> None:
         """Refuse an id that holds the API key (pasted into the wrong place): it is then

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .chains import ChainRef
+from .chains import ChainRef, check_answer
 from .client import BasetenClient
 from .deadline import Deadline
-from .errors import ApiError, NotFoundError, ResponseFormatError
+from .errors import ApiError, NotFoundError
 from .inputs import CHOICES, INPUTS, check_inputs
 from .models import Chain, ChainDeployment, ChainEnvironment, duplicate_names
 from .outputs import LOOKUP_BY_ENVIRONMENT, LOOKUP_BY_ID
@@ -165,13 +165,8 @@ class DeploymentQuery:
         raise chain_missing
 
     def _check_answer(self, field: str, answered: str, asked: str | None) -> None:
-        if answered != asked:
-            what = {"id": "deployment", "name": "environment"}.get(field, "chain")
-            shown = answered if len(answered) <= 60 else answered[:57] + "..."
-            raise ResponseFormatError(
-                f"asked for {self.describe()}, the API answered for {what} {shown!r}",
-                field=field,
-            )
+        kind = {"id": "deployment", "name": "environment"}.get(field, "chain")
+        check_answer(self.describe(), answered, asked, field=field, kind=kind)
 
     def resolve(
         self,

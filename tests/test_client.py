@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import pytest
 
 from provider.backoff import Backoff
+from provider.chains import ChainRef
 from provider.client import ECHO_WARNING, USER_AGENT, BasetenClient, RetryPolicy
 from provider.deadline import Deadline
 from provider.emulator import (
@@ -49,7 +50,8 @@ from provider.errors import (
     ServerError,
     TransportError,
 )
-from provider.models import Chain, ChainDeployment, ChainEnvironment, DeploymentStatus
+from provider.models import Chain, ChainDeployment, ChainEnvironment, ChainList, DeploymentStatus
+from provider.validation import api_path
 from tests.conftest import FAST_RETRY, TEST_KEY
 from tests.hostile_server import (
     Behaviour,
@@ -279,8 +281,8 @@ def test_get_chain_returns_the_chain(client: BasetenClient, emulator: Emulator) 
     assert [r.path for r in emulator.requests] == [chain_path(CHAIN)]
 
 
-def test_list_chains_returns_every_chain(client: BasetenClient, emulator: Emulator) -> None:
-    chains = client.list_chains()
+def test_the_chain_list_holds_every_chain(client: BasetenClient, emulator: Emulator) -> None:
+    chains = client.get(api_path("chains"), ChainList, what="the chain list").chains
 
     assert [c.id for c in chains] == emulator.chain_ids()
     assert {c.name for c in chains} == {"rag-pipeline", "audio-transcriber"}
@@ -288,7 +290,7 @@ def test_list_chains_returns_every_chain(client: BasetenClient, emulator: Emulat
 
 
 def test_find_chain_by_name_uses_one_list_call(client: BasetenClient, emulator: Emulator) -> None:
-    chain = client.find_chain("audio-transcriber")
+    chain = ChainRef(None, "audio-transcriber").find(client)
 
     assert chain.id == "chq2v8n4"
     assert [r.path for r in emulator.requests] == ["/v1/chains"]
@@ -297,23 +299,13 @@ def test_find_chain_by_name_uses_one_list_call(client: BasetenClient, emulator: 
 def test_find_chain_with_unknown_name_is_not_found(
     client: BasetenClient, emulator: Emulator
 ) -> None:
-    exc = raises(NotFoundError, client.find_chain, "no-such-chain")
+    exc = raises(NotFoundError, ChainRef(None, "no-such-chain").find, client)
 
     assert "no-such-chain" in str(exc)
     # The list call answered 200: no HTTP status is claimed, and Baseten is not quoted.
     assert exc.status is None
     assert "HTTP" not in str(exc) and "Baseten said" not in str(exc)
     assert len(emulator.requests) == 1
-
-
-@pytest.mark.parametrize("name", ["", "   ", None, 42])
-def test_find_chain_with_bad_name_sends_nothing(
-    client: BasetenClient, emulator: Emulator, name: Any
-) -> None:
-    exc = raises(InvalidInputError, client.find_chain, name)
-
-    assert exc.field == "name"
-    assert emulator.requests == []
 
 
 def test_get_chain_environment_returns_its_current_deployment(
@@ -341,8 +333,8 @@ def test_get_chain_environment_with_candidate(client: BasetenClient, emulator: E
 def test_all_five_calls_send_only_get(client: BasetenClient, emulator: Emulator) -> None:
     client.get_chain_deployment(CHAIN, DEP)
     client.get_chain(CHAIN)
-    client.list_chains()
-    client.find_chain("rag-pipeline")
+    client.get(api_path("chains"), ChainList, what="the chain list")
+    ChainRef(None, "rag-pipeline").find(client)
     client.get_chain_environment(CHAIN, "staging")
 
     assert len(emulator.requests) == 5
