@@ -17,12 +17,13 @@ import pytest
 
 from provider.cli import BACKOFF_SCALE_ENV, retry_policy
 from provider.client import RetryPolicy
-from provider.emulator import Emulator, Fault, deployment_path, environment_path
+from provider.emulator import Emulator, deployment_path, environment_path
 from provider.models import ChainDeployment
 from tests.conftest import CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
 from tests.conftest import cli_env as process_env
 from tests.conftest import run_cli as run
 from tests.conftest import run_cli_process as run_process
+from tests.emulator_faults import Fault
 from tests.leakscan import assert_no_key
 from tests.readme import run_all, sh_block
 

@@ -20,13 +20,13 @@ import pytest
 
 from provider.emulator import (
     Emulator,
-    Fault,
     deployment_path,
     environment_path,
     make_chainlet,
     make_deployment,
 )
 from tests.conftest import PROJECT_DIR, cli_env, run_cli, run_cli_process
+from tests.emulator_faults import Fault
 from tests.leakscan import assert_no_key
 from tests.readme import run_all, sh_block
 

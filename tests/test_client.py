@@ -30,9 +30,7 @@ from provider.chains import ChainRef
 from provider.client import ECHO_WARNING, USER_AGENT, BasetenClient, RetryPolicy
 from provider.deadline import Deadline
 from provider.emulator import (
-    FAULT_KINDS,
     Emulator,
-    Fault,
     chain_path,
     deployment_path,
     environment_path,
@@ -53,6 +51,7 @@ from provider.errors import (
 from provider.models import Chain, ChainDeployment, ChainEnvironment, ChainList, DeploymentStatus
 from provider.validation import api_path
 from tests.conftest import FAST_RETRY, TEST_KEY
+from tests.emulator_faults import FAULT_KINDS, Fault
 from tests.hostile_server import (
     Behaviour,
     Exchange,

@@ -23,11 +23,11 @@ import requests
 
 from provider.emulator import (
     DEFAULT_API_KEY,
-    FAULT_KINDS,
     IN_PROGRESS_STATUSES,
     SCENARIOS,
+    Answer,
+    CannedAnswer,
     Emulator,
-    Fault,
     Step,
     apply_scenario,
     chain_path,
@@ -37,7 +37,9 @@ from provider.emulator import (
     make_chainlet,
     make_deployment,
 )
+from provider.errors import InvalidInputError
 from tests.conftest import AUTOSCALING_FIELDS, PROJECT_DIR, FakeClock
+from tests.emulator_faults import FAULT_KINDS, Fault
 from tests.readme import run_all, sh_block
 
 TIMEOUT = (2.0, 5.0)
@@ -755,6 +757,23 @@ def test_fault_given_is_not_mutated(emu: Emulator) -> None:
     get(emu, DEP_PATH)
     get(emu, DEP_PATH)
     assert fault.times == 2
+    assert emu.faults == []
+
+
+def test_the_runtime_queues_any_misbehaviour_and_refuses_an_unknown_delivery(
+    emu: Emulator,
+) -> None:
+    # The runtime knows no vocabulary of faults (that is tests/emulator_faults.py): it takes
+    # any object with an answer and a delivery, and refuses a delivery its server cannot do.
+    emu.add_fault(CannedAnswer(Answer(418, b'{"message": "teapot"}'), times=1))
+    assert get(emu, DEP_PATH).status_code == 418
+    assert get(emu, DEP_PATH).status_code == 200
+
+    odd = CannedAnswer(Answer(200, b"{}"))
+    odd.delivery = "sideways"  # type: ignore[misc]
+    with pytest.raises(InvalidInputError) as exc:
+        emu.add_fault(odd)
+    assert exc.value.field == "delivery"
     assert emu.faults == []
 
 

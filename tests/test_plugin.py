@@ -29,7 +29,6 @@ from pulumi.runtime import rpc
 
 from provider.emulator import (
     Emulator,
-    Fault,
     Step,
     deployment_path,
     environment_path,
@@ -42,6 +41,7 @@ from provider.models import ChainDeployment
 from provider.plugin.server import engine_address
 from provider.reads import READS
 from tests.conftest import TEST_KEY
+from tests.emulator_faults import Fault
 from tests.engine_steps import (
     clean_deployment,
     diff_after_a_refresh_while_unhealthy,

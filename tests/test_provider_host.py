@@ -24,7 +24,6 @@ from pulumi.dynamic.dynamic import serialize_provider
 from provider import outputs
 from provider.emulator import (
     Emulator,
-    Fault,
     Step,
     deployment_path,
     environment_path,
@@ -33,6 +32,7 @@ from provider.emulator import (
 )
 from provider.resource import ChainDeploymentProvider
 from tests.conftest import AUTOSCALING_FIELDS, CHAINLET_FIELDS, TEST_KEY, WRONG_KEY
+from tests.emulator_faults import Fault
 from tests.engine_steps import (
     clean_deployment,
     diff_after_a_refresh_while_unhealthy,

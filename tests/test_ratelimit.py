@@ -22,7 +22,7 @@ import requests
 from provider import ratelimit
 from provider.client import BasetenClient
 from provider.deadline import Deadline
-from provider.emulator import Emulator, Fault, deployment_path
+from provider.emulator import Emulator, deployment_path
 from provider.errors import (
     CancelledError,
     InvalidInputError,
@@ -32,6 +32,7 @@ from provider.errors import (
 )
 from provider.ratelimit import HEADROOM, Bucket, check_rate, endpoint_template, key_identity
 from tests.conftest import FAST_RETRY, TEST_KEY, FakeClock, cli_env, run_cli_process
+from tests.emulator_faults import Fault
 from tests.plugin_engine import PluginCallError, PluginProcess, RecordingEngine, secret
 from tests.provider_host import ProviderHost, ProviderHostError
 

@@ -7,7 +7,7 @@ network or a real key. It is built on the standard library only and binds to 127
 What a caller may rely on:
 
 * Routes (``GET`` only, JSON, ``Content-Type: application/json``, always a ``Content-Length``
-  unless a :class:`Fault` says otherwise): ``/v1/chains``, ``/v1/chains/{chain_id}``,
+  unless a queued fault says otherwise): ``/v1/chains``, ``/v1/chains/{chain_id}``,
   ``/v1/chains/{chain_id}/deployments``,
   ``/v1/chains/{chain_id}/deployments/{chain_deployment_id}``,
   ``/v1/chains/{chain_id}/environments`` and ``/v1/chains/{chain_id}/environments/{env_name}``.
@@ -17,7 +17,8 @@ What a caller may rely on:
   answers 401 and does not consume a fault.
 * Per request, in this order: record the start, check auth, sleep :attr:`Emulator.latency`,
   serve the first matching raw answer (:meth:`Emulator.add_raw_answer`), else apply the first
-  matching :class:`Fault` (if any), else answer normally, record the finish.
+  matching fault (any :class:`Misbehaviour`; the tests' vocabulary is ``tests/emulator_faults.py``),
+  else answer normally, record the finish.
 * Every request any emulator in the process records is also counted by method in a
   process-wide tally (:meth:`Emulator.methods_seen_by_all`), so a test session can prove that
   nothing, anywhere, sent anything but ``GET``.
@@ -40,8 +41,9 @@ documented public methods. In dependency order:
   :func:`make_deployment`, :data:`IN_PROGRESS_STATUSES`, error messages, the JSON encoding;
 * :mod:`~provider.emulator.store` - the state: chains, deployments, environments and timelines
   (:class:`Step`), and the normal answer to every route;
-* :mod:`~provider.emulator.faults` - misbehaviour: :class:`Fault`, :data:`FAULT_KINDS`, what each
-  kind answers, raw answers, latency and the queue that hands them out;
+* :mod:`~provider.emulator.faults` - answers other than the store's: the :class:`Misbehaviour`
+  protocol and how the server delivers one, the two faults the scenarios use
+  (:class:`CannedAnswer`, :class:`StatusRewrite`), raw answers, latency and the queue;
 * :mod:`~provider.emulator.recording` - :class:`RecordedRequest`, the request log and the
   process-wide tally;
 * :mod:`~provider.emulator.http_server` - the HTTP server and request handler (:data:`HOST`);
@@ -55,7 +57,7 @@ from __future__ import annotations
 
 from .cli import main
 from .emulator import DEFAULT_API_KEY, Emulator
-from .faults import FAULT_KINDS, Fault
+from .faults import Answer, CannedAnswer, Misbehaviour, StatusRewrite
 from .http_server import HOST
 from .recording import RecordedRequest
 from .scenarios import AUDIO_CHAIN, RAG_CHAIN, SCENARIOS, apply_scenario, load_default_fixtures
@@ -74,14 +76,16 @@ __all__ = [
     "AUDIO_CHAIN",
     "DEFAULT_API_KEY",
     "DEFAULT_CREATED_AT",
-    "FAULT_KINDS",
     "HOST",
     "IN_PROGRESS_STATUSES",
     "RAG_CHAIN",
     "SCENARIOS",
+    "Answer",
+    "CannedAnswer",
     "Emulator",
-    "Fault",
+    "Misbehaviour",
     "RecordedRequest",
+    "StatusRewrite",
     "Step",
     "apply_scenario",
     "chain_path",

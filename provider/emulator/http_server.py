@@ -20,10 +20,10 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from ..errors import UsageError
-from .faults import Answer, Fault, FaultInjection, fault_answer
+from .faults import Answer, FaultInjection, error_answer, rate_limited
 from .limits import RateLimit
 from .recording import RecordedRequest, RequestLog
-from .shapes import route_path, status_message, to_json
+from .shapes import route_path, to_json
 from .store import ChainStore
 
 __all__ = ["HOST", "ApiServer"]
@@ -265,13 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
                 wait = api.rate_limit.admit(api.api_key, route_path(self.path))
             api.pause(api.faults.latency)
             if wait is not None:
-                limited = Fault("rate_limit", retry_after=wait, retry_after_body=wait)
-                answer = fault_answer(limited, lambda: (429, None))
-                assert answer is not None  # a rate_limit fault always answers (never normally)
-                self._send(answer)
+                self._send(rate_limited(wait, wait))
             elif not self._authorized or self.command != "GET":
-                status = 401 if not self._authorized else 405
-                self._send(Answer(status, to_json({"message": status_message(status)})))
+                self._send(error_answer(401 if not self._authorized else 405))
             else:
                 self._answer_get()
         except OSError:
@@ -333,15 +329,15 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = api.store.answer(path)
             self._send(Answer(status, to_json(body)))
             return
-        answer = fault_answer(fault, lambda: api.store.answer(path))
-        if answer is None:  # drop, or hang: nothing is sent
-            if fault.kind == "hang":
+        answer = fault.answer(lambda: api.store.answer(path))
+        if answer is None or fault.delivery in {"drop", "hang"}:  # nothing is sent
+            if fault.delivery == "hang":
                 api.pause(fault.seconds)
             self._close_now()
-        elif fault.kind == "truncated_json":
+        elif fault.delivery == "half":
             self._send(answer, part=answer.body[: len(answer.body) // 2])
             self._close_now()
-        elif fault.kind == "slow_trickle":
+        elif fault.delivery == "trickle":
             self._trickle(answer, fault.seconds)
         else:
             self._send(answer)

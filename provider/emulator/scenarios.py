@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import UnknownNameError
-from .faults import Fault
+from .faults import CannedAnswer, StatusRewrite, error_answer, rate_limited
 from .shapes import deployment_path, make_chainlet, make_deployment, short_id
 from .store import Step
 
@@ -135,8 +135,8 @@ def _scenario_stuck(emu: Emulator) -> None:
 
 def _scenario_flaky(emu: Emulator) -> None:
     load_default_fixtures(emu)
-    emu.add_fault(Fault("status", status=503))
-    emu.add_fault(Fault("rate_limit", retry_after=1, retry_after_body=1))
+    emu.add_fault(CannedAnswer(error_answer(503)))
+    emu.add_fault(CannedAnswer(rate_limited(1, 1)))
 
 
 def _scenario_build_failed(emu: Emulator) -> None:
@@ -180,7 +180,7 @@ def _scenario_drift(emu: Emulator) -> None:
         chainlet["autoscaling_settings"]["max_scale_down_rate"] = 2
     emu.add_deployment(RAG_CHAIN, deployment)
     emu.set_environment(RAG_CHAIN, "canary", "dpdrift1")
-    emu.add_fault(Fault("unknown_status", times=None), deployment_path(RAG_CHAIN, "dpdrift1"))
+    emu.add_fault(StatusRewrite("QUANTUM_FLUX"), deployment_path(RAG_CHAIN, "dpdrift1"))
 
 
 SCENARIOS: dict[str, tuple[str, Callable[[Emulator], None]]] = {

@@ -26,7 +26,6 @@ import pytest
 from provider.client import MAX_RESPONSE_BYTES, BasetenClient, RetryPolicy
 from provider.emulator import (
     Emulator,
-    Fault,
     deployment_path,
     load_default_fixtures,
     make_deployment,
@@ -44,6 +43,7 @@ from provider.errors import (
 from provider.models import ChainDeployment
 from provider.outputs import deployment_from_outputs
 from tests.conftest import FAST_RETRY, TEST_KEY
+from tests.emulator_faults import Fault
 from tests.provider_host import ProviderHost, ProviderHostError
 from tests.reliability.common import (
     CHAIN,

@@ -31,12 +31,13 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from provider import cli, connection
 from provider.client import BasetenClient
-from provider.emulator import Emulator, Fault, chain_path, deployment_path
+from provider.emulator import Emulator, chain_path, deployment_path
 from provider.errors import BasetenError, InvalidInputError
 from provider.functions import get_chain_deployment, get_chain_deployment_output
 from provider.resource import ChainDeploymentProvider
 from provider.testing import ProgramError, run_program
 from tests.conftest import FAST_RETRY, TEST_KEY, WRONG_KEY, cli_env, run_cli_process
+from tests.emulator_faults import Fault
 from tests.leakscan import Hit, assert_no_key, key_forms, scan
 from tests.provider_host import PROJECT_DIR, ProviderHost, ProviderHostError
 from tests.reliability import report

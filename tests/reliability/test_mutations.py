@@ -18,11 +18,12 @@ import pytest
 from provider import cli, connection
 from provider.chains import ChainRef
 from provider.client import BasetenClient
-from provider.emulator import Emulator, Fault
+from provider.emulator import Emulator
 from provider.functions import get_chain_deployment, get_chain_deployment_output
 from provider.resource import ChainDeployment
 from provider.testing import run_program
 from tests.conftest import TEST_KEY
+from tests.emulator_faults import Fault
 from tests.provider_host import ProviderHost
 from tests.reliability.common import CHAIN, DEP, DEP_PATH
 
