@@ -521,8 +521,12 @@ def footprint(repeats: int) -> dict[str, Any]:
         "urn": "urn:pulumi:dev::baseten-chain-gate::pulumi-python:dynamic/baseten:"
         "ChainDeployment::chain",
         "id": "ch7k2p9q/dp3m8x1v",
-        # The resource's inputs are its outputs' first fields (every input comes back).
-        "inputs": {**{n: outputs[n] for n in INPUT_NAMES}, "__provider": serialized},
+        # The resource's inputs as the engine stores them: those given, which its outputs
+        # repeat (chain_name, not given here, resolves to chain_id and is not an output).
+        "inputs": {
+            **{n: outputs[n] for n in INPUT_NAMES if n in outputs},
+            "__provider": serialized,
+        },
         "outputs": outputs,
     }
     pulumi_alone = import_seconds("import pulumi", repeats)
