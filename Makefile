@@ -5,7 +5,8 @@
 #   make dist   - the wheel and the sdist, in dist/
 #   make release - dist/: the wheel, the sdist, the plugin tarballs and SHA256SUMS
 #                  (PLUGIN_DOWNLOAD_URL=... puts where they will be published into the schema)
-#   make docs   - the reference in docs/ (Pulumi, Terraform, command line), from the declarations
+#   make docs   - the reference in docs/ (Pulumi, Terraform, command line) and the typed Python
+#                 functions (provider/generated_functions.py), from the declarations
 #   make scorecard - the reliability matrices, one line per family; fails on any shortfall
 #   make fuzz   - the fuzz suite of the scorecard, longer (FUZZ_EXAMPLES, default 500; shrinks;
 #                 FUZZ_ARGS='-k plugin' picks front ends)

@@ -51,6 +51,7 @@ from .reads import READS
 
 if TYPE_CHECKING:
     from .endpoint_file import ChainEndpointFile
+    from .generated_functions import *  # noqa: F403 - typed; loaded lazily at run time
     from .resource import ChainDeployment, ChainDeploymentArgs
 
 _FUNCTIONS = sorted(

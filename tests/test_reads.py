@@ -6,6 +6,7 @@ chain, or two, is an error naming the chain names seen."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Iterator
@@ -45,7 +46,8 @@ def test_every_read_has_its_functions_and_result_class() -> None:
         result = getattr(functions, read.result_name)
         assert result.__name__ == read.result_name
         function = getattr(functions, read.function_name)
-        assert list(function.__signature__.parameters)[: len(read.inputs)] == list(read.input_names)
+        parameters = list(inspect.signature(function).parameters)
+        assert parameters[: len(read.inputs)] == list(read.input_names)
         assert function.__doc__ == read.description
         assert callable(getattr(functions, f"{read.function_name}_output"))
 
