@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ import pytest
 from provider import reference
 from provider.cli import _parser
 from provider.plugin.schema import package_schema
-from provider.reference import pulumi, terraform
+from provider.reads import READS, READS_BY_NAME
+from provider.reference import pulumi, python_sdk, terraform
 from provider.terraform.schema_json import schema_json
 from tests.conftest import PROJECT_DIR, run_make
 
@@ -365,3 +367,85 @@ def test_every_sh_block_of_the_readme_is_read_by_a_test() -> None:
     }
     unread = [block.splitlines()[0] for block in blocks if not any(k in block for k in keys)]
     assert blocks and not unread, f"README sh blocks that no test reads: {unread}"
+
+
+# -- the typed Python functions (provider/generated_functions.py) -------------------------------
+
+GENERATED_FUNCTIONS = PROJECT_DIR / "provider" / "generated_functions.py"
+
+
+def test_the_committed_python_functions_are_exactly_what_make_docs_writes() -> None:
+    assert GENERATED_FUNCTIONS.read_text("utf-8") == python_sdk.render(), (
+        "provider/generated_functions.py is out of date (run make docs and commit)"
+    )
+
+
+def test_the_reference_entry_point_writes_the_python_functions_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "generated_functions.py"
+    args = ["--output", str(tmp_path / "docs"), "--python", str(target)]
+    assert reference.main(args) == 0
+    assert f"wrote {target}" in capsys.readouterr().out
+    assert target.read_text("utf-8") == GENERATED_FUNCTIONS.read_text("utf-8")
+    assert reference.main(args) == 0
+    assert f"wrote {target}" not in capsys.readouterr().out
+
+
+def test_a_read_added_to_the_catalog_gets_typed_functions_and_result() -> None:
+    extra = replace(READS_BY_NAME["chain"], name="chain_twin")
+    source = python_sdk.render((*READS, extra))
+    assert "class GetChainTwinResult(ReadResult):" in source
+    assert 'read = READS_BY_NAME["chain_twin"]' in source
+    assert "def get_chain_twin(\n    chain_id: str | None = None," in source
+    assert ") -> pulumi.Output[GetChainTwinResult]:" in source
+
+
+TYPED_PROGRAM = """\
+from provider import get_chain_environments
+from provider.functions import get_chain, get_chain_deployment, get_chain_output
+
+reveal_type(get_chain(chain_id="c").name)
+reveal_type(get_chain(chain_name="n").deployments_count)
+reveal_type(get_chain_deployment(chain_id="c", environment="production").chainlets)
+reveal_type(get_chain_deployment(chain_id="c", environment="production").deployment)
+reveal_type(get_chain_output(chain_id="c"))
+get_chain(chain_id=1)
+get_chain(chain_id="c", api_key=2)
+reveal_type(get_chain_environments(chain_id="c").deployment_ids)
+"""
+
+
+def test_mypy_sees_every_functions_argument_and_result_type(tmp_path: Path) -> None:
+    program = tmp_path / "typed_program.py"
+    program.write_text(TYPED_PROGRAM)
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--follow-imports=silent",
+            f"--cache-dir={tmp_path / 'cache'}",
+            "--no-error-summary",
+            str(program),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line.split(": ", 1)[1] for line in checked.stdout.splitlines() if ": " in line]
+    assert lines == [
+        'note: Revealed type is "str"',
+        'note: Revealed type is "int | None"',
+        'note: Revealed type is "typing.Sequence[typing.Mapping[str, Any]]"',
+        'note: Revealed type is "provider.models.ChainDeployment"',
+        'note: Revealed type is "pulumi.output.Output['
+        'provider.generated_functions.GetChainResult]"',
+        'error: Argument "chain_id" to "get_chain" has incompatible type "int"; '
+        'expected "str | None"  [arg-type]',
+        'error: Argument "api_key" to "get_chain" has incompatible type "int"; '
+        'expected "str | None"  [arg-type]',
+        'note: Revealed type is "typing.Mapping[str, str]"',
+    ], checked.stdout + checked.stderr
