@@ -58,8 +58,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check provider tests examples benchmarks __main__.py
 	$(PY) -m mypy
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist); TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 test: lint
-	$(PY) -m pytest --ignore=tests/reliability --ignore=tests/install
+	$(PY) -m pytest -n $(TEST_WORKERS) --ignore=tests/reliability --ignore=tests/install
 
 # The README's install commands in fresh folders and virtualenvs (see tests/install).
 install-check: $(STAMP)
