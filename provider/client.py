@@ -520,7 +520,7 @@ class BasetenClient:
             return body
         if 300 <= status < 400 and "Location" in resp.headers:
             raise RequestRejectedError(_refused_redirect(resp, self._redactor), status=status)
-        message, echoed = _server_message(resp, body, self._redactor)
+        message, echoed, parsed = _server_message(resp, body, self._redactor)
         if echoed:
             warn(ECHO_WARNING)
         if status in (401, 403):
@@ -528,7 +528,7 @@ class BasetenClient:
         if status == 404:
             raise NotFoundError(message, what=what)
         if status == 429:
-            advice = _retry_after(resp, body)
+            advice = _retry_after(resp, parsed)
             return _Retry(
                 lambda n: RateLimitedError(message, retry_after=advice, attempts=n),
                 advice,
@@ -647,9 +647,12 @@ def _text(resp: requests.Response, body: bytes) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) -> tuple[str, bool]:
+def _server_message(
+    resp: requests.Response, body: bytes, redactor: Redactor
+) -> tuple[str, bool, Any]:
     """Baseten's message for an error response, whatever shape the body has, with the key
-    redacted before anything is cut; and whether the response echoed the key.
+    redacted before anything is cut; whether the response echoed the key; and the body as
+    decoded (redacted), or :data:`_NOT_JSON`, so nothing decodes it a second time.
 
     The body goes through the one strict decoder (:func:`~provider.decoding.decode_json`), so
     escapes cannot hide the key, and every string of it is redacted; its
@@ -670,7 +673,7 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
         )
     except ResponseFormatError as exc:
         if text.lstrip()[:1] in ("{", "["):
-            return f"{reason}: {exc.message}", echoed
+            return f"{reason}: {exc.message}", echoed, _NOT_JSON
         parsed = _NOT_JSON
     if parsed is not _NOT_JSON:
         parsed, hit = redactor.value(parsed)
@@ -679,7 +682,7 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
         for key in ("message", "error", "detail"):
             value = parsed.get(key)
             if isinstance(value, str) and value.strip():
-                return _shorten(value, MAX_MESSAGE_CHARS), echoed
+                return _shorten(value, MAX_MESSAGE_CHARS), echoed, parsed
     if parsed is _NOT_JSON:
         echoed = echoed or redactor.found_in(text)
         # Tags become a space and runs of space one, so no two pieces of text are joined:
@@ -688,7 +691,8 @@ def _server_message(resp: requests.Response, body: bytes, redactor: Redactor) ->
     else:
         plain = _SPACE.sub(" ", json.dumps(parsed, ensure_ascii=False)).strip()
     plain = redactor.text(plain)
-    return (f"{reason}: {_shorten(plain, MAX_MESSAGE_CHARS)}" if plain else reason), echoed
+    message = f"{reason}: {_shorten(plain, MAX_MESSAGE_CHARS)}" if plain else reason
+    return message, echoed, parsed
 
 
 _NOT_JSON: Any = object()
@@ -719,26 +723,19 @@ def _retry_after_header(header: str) -> float | None:
     return _advice(seconds)
 
 
-def _retry_after(resp: requests.Response, body: bytes) -> float | None:
-    """Seconds the server asked us to wait: ``Retry-After`` header, else ``retry_after`` field.
-    Absurd values never raise: they are capped, or ignored when they mean nothing."""
+def _retry_after(resp: requests.Response, parsed: Any) -> float | None:
+    """Seconds the server asked us to wait: ``Retry-After`` header, else the ``retry_after``
+    field of the body ``parsed`` (as :func:`_server_message` decoded it). Absurd values never
+    raise: they are capped, or ignored when they mean nothing."""
     header = resp.headers.get("Retry-After")
     if header:
         advised = _retry_after_header(header)
         if advised is not None:
             return advised
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
     value = parsed.get("retry_after") if isinstance(parsed, dict) else None
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    try:
-        seconds = float(value)
-    except OverflowError:  # an integer too large for a float: wait as long as we ever do
-        return MAX_ADVISED_WAIT if value > 0 else 0.0
-    return _advice(seconds)
+    return _advice(float(value))  # the decoder holds integers within ±2**53: no overflow
 
 
 _REDIRECT_REFUSED = (
