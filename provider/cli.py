@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -698,7 +699,14 @@ def _without_key(text: str) -> str:
     """``text`` with the API key (from the environment) redacted: whatever was pasted where
     (an id, a config file, a flag), no line the command prints echoes the key."""
     key = os.environ.get(credentials.API_KEY_ENV)
-    return Redactor(key).text(text) if key else text
+    return _redactor(key).text(text) if key else text
+
+
+@functools.lru_cache(maxsize=1)
+def _redactor(key: str) -> Redactor:
+    # Every line printed (a progress line each poll) is redacted: the key's fragments are
+    # indexed once, not once per line.
+    return Redactor(key)
 
 
 def main(
