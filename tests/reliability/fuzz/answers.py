@@ -427,9 +427,12 @@ def answers(draw: st.DrawFn, kind: str, key: str, cap: int) -> Answer:
             style,
             headers,
         )
-    base = draw(
-        deployment_values(key, cap) if kind == "deployment" else environment_values(key, cap)
-    )
+    if kind == "deployments":  # the list read: the chain's deployments
+        base = {"deployments": draw(st.lists(deployment_values(key, cap), max_size=3))}
+    elif kind == "deployment":
+        base = draw(deployment_values(key, cap))
+    else:
+        base = draw(environment_values(key, cap))
     value = draw(mutated(base, key, cap))
     body = encode(value, style)
     if style == "escape_all" and len(body) > 8 * 1024 * 1024:
@@ -459,6 +462,9 @@ def issue_cases(kind: str, key: str) -> list[Answer]:
             Answer(200, "OK", json_type, encode(leak, "utf8"), leak),
             Answer(200, "OK", json_type, encode(huge, "utf8"), huge),
         ]
+    if kind == "deployments":  # the same leak and overflow, inside the list
+        values = [{"deployments": [a.value]} for a in issue_cases("deployment", key)]
+        return [Answer(200, "OK", json_type, encode(v, "utf8"), v) for v in values]
     if kind == "environment":
         found = []
         for name, deployment_id in (("production", "a/b"), ("staging", DEPLOYMENT)):

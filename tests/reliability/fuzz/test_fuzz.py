@@ -42,10 +42,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from provider.catalog import Hooks
 from provider.client import BasetenClient
 from provider.errors import INTERNAL, AuthenticationError, NotFoundError
 from provider.lifecycle import parse_resource_id
 from provider.lookup import DeploymentQuery
+from provider.reads import READS_BY_NAME
 from tests import terraform_plan as example_plan
 from tests.conftest import FAST_RETRY, PROJECT_DIR, TEST_KEY
 from tests.engine_steps import up
@@ -265,6 +267,47 @@ def test_any_answer_through_the_library_keeps_the_invariants(
     verdict.no_key(places, key)
     if result is not None:
         problems = asked_problems(answer, kind, result.chain_id, result.id)
+        verdict.check("answer as asked", not problems, "; ".join(problems))
+    _common(verdict, stage)
+    verdict.done()
+
+
+@time_limit("library")
+@pytest.mark.parametrize("kind", params("library", ("deployments",)))
+@profile("library")
+@given(data=st.data())
+def test_any_answer_to_a_catalog_list_read_keeps_the_invariants(
+    stage: Stage, kind: str, data: st.DataObject
+) -> None:
+    # A read declared in the catalog (here get_chain_deployments) takes the same decode,
+    # redaction and answer checks as the deployment lookup: the same invariants hold.
+    key, answer = data.draw(keyed_answers(kind, CAPS["cli"]), label="key, answer")
+    stage.put(answer)
+    verdict = Verdict("library")
+    read = READS_BY_NAME["chain_deployments"]
+    outputs: dict[str, Any] | None = None
+    error = None
+    started = time.monotonic()
+    try:
+        query = read.parse({"chain_id": CHAIN, "timeout_seconds": TIMEOUT})
+        with BasetenClient(api_key=key, base_url=stage.url, retry=FAST_RETRY) as client:
+            outputs = read.outputs_of(query, read.run(query, client, hooks=Hooks()))
+    except Exception as exc:
+        error = exc
+    verdict.on_time(time.monotonic() - started)
+    allowed = expected_errors(answer, kind)
+    verdict.check(
+        "documented outcome",
+        error is None or isinstance(error, allowed),
+        f"{type(error).__name__}: {str(error)[:300]!r} (expected {[c.__name__ for c in allowed]})",
+    )
+    places = {"outputs": json.dumps(outputs, default=repr)}
+    if error is not None:
+        places["error"] = "\n".join(renderings(error))
+        verdict.clean("the error's message", str(error))
+    verdict.no_key(places, key)
+    for deployment in (outputs or {}).get("deployments", []):
+        problems = asked_problems(answer, kind, deployment["chain_id"], deployment["id"])
         verdict.check("answer as asked", not problems, "; ".join(problems))
     _common(verdict, stage)
     verdict.done()
